@@ -3,9 +3,10 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "images/**/rootfs/**"] },
-  ...tseslint.configs.recommendedTypeChecked,
+  { ignores: ["node_modules/**", "dist/**", "**/*.mjs", "**/*.js", "images/**", "tools/**"] },
   {
+    files: ["**/*.ts"],
+    extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -15,9 +16,5 @@ export default tseslint.config(
       "@pulumi/no-output-instance-in-template-literal": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
-  },
-  {
-    files: ["**/*.mjs", "**/*.js"],
-    ...tseslint.configs.disableTypeChecked,
   },
 );
