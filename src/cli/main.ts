@@ -1,6 +1,9 @@
 import { FleetError } from "../fleet/loader";
 import { EXIT, UsageError } from "./errors";
+import { deployCommand, DEPLOY_USAGE } from "./deploy-command";
 import { planCommand, PLAN_USAGE } from "./plan-command";
+import { demoCommand, DEMO_USAGE, rehearseCommand, REHEARSE_USAGE } from "./rehearse-command";
+import { rollbackCommand, ROLLBACK_USAGE } from "./rollback-command";
 
 type Command = (argv: string[]) => number | Promise<number>;
 
@@ -9,6 +12,26 @@ const COMMANDS: Record<string, { run: Command; summary: string; usage: string }>
     run: planCommand,
     summary: "validate a fleet and print its startup plan",
     usage: PLAN_USAGE,
+  },
+  deploy: {
+    run: deployCommand,
+    summary: "preview, apply, verify health; roll back on failure",
+    usage: DEPLOY_USAGE,
+  },
+  rollback: {
+    run: rollbackCommand,
+    summary: "roll a stack back to its last verified-good update",
+    usage: ROLLBACK_USAGE,
+  },
+  rehearse: {
+    run: rehearseCommand,
+    summary: "bring the stack's fleet up on the local Docker engine with stand-ins, and report",
+    usage: REHEARSE_USAGE,
+  },
+  demo: {
+    run: demoCommand,
+    summary: "rehearse the stack if a Docker engine is reachable, else print its plan",
+    usage: DEMO_USAGE,
   },
 };
 

@@ -1,0 +1,3 @@
+module cascade/probe
+
+go 1.26

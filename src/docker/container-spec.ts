@@ -1,0 +1,218 @@
+import { createHash } from "node:crypto";
+import type { Agent, ModelConfig, RestartPolicy } from "../fleet/model";
+import type { PlannedAgent } from "../fleet/planner";
+import { modelConfigSchema } from "../standin/model-config";
+import type { StackSettings } from "../stack/settings";
+import { dockerHealthcheck, type DockerHealthcheck } from "./healthcheck";
+import { containerName, kebab } from "./names";
+import { FILES_MOUNT, modelConfigPath, PROBE_PATH } from "./paths";
+
+/**
+ * Agent + plan -> the plain inputs of its `docker.Container`, with no Pulumi in sight: unit
+ * tests check the mapping in microseconds, and agent-group.ts only adds the image, network and
+ * dependsOn resources.
+ */
+
+/** Label keys on every agent container (and `docker ps --filter label=cascade.group=...`). */
+export const LABELS = {
+  agent: "cascade.agent",
+  group: "cascade.group",
+  wave: "cascade.wave",
+  critical: "cascade.critical",
+  stack: "cascade.stack",
+  host: "cascade.host",
+  /** sha256 of the model config file: a change replaces the container (labels force replacement). */
+  modelConfig: "cascade.model-config-sha256",
+} as const;
+
+export interface ContainerSpec {
+  agent: string;
+  /** Resource name suffix and container name. */
+  name: string;
+  /** Image reference (registry/image:tag); agent-group.ts swaps in the pulled image's id. */
+  image: string;
+  envs: string[];
+  labels: { label: string; value: string }[];
+  healthcheck: DockerHealthcheck;
+  wait: true;
+  waitTimeout: number;
+  restart: "no" | "on-failure" | "always";
+  maxRetryCount?: number;
+  deviceRequests?: {
+    driver: "nvidia";
+    capabilities: string[];
+    count?: number;
+    deviceIds?: string[];
+  }[];
+  cpus?: string;
+  memory?: number;
+  memoryReservation?: number;
+  securityOpts: string[];
+  readOnly: boolean;
+  tmpfs?: Record<string, string>;
+  user?: string;
+  volumes: { volumeName: string; containerPath: string; readOnly: true }[];
+  networkMode?: "host";
+  networkAliases?: string[];
+  ports?: { internal: number; external: number }[];
+  destroyGraceSeconds: number;
+  /** The agents (not resources) this container waits for: the planner's edges. */
+  dependsOn: string[];
+  /** The model config file's content, for the files volume; undefined without models. */
+  modelConfig?: { path: string; content: string };
+}
+
+export interface ContainerSpecContext {
+  stack: string;
+  host: string;
+  settings: Pick<
+    StackSettings,
+    | "gpu"
+    | "imageRegistry"
+    | "imageTag"
+    | "imageTags"
+    | "waitMarginSeconds"
+    | "networkMode"
+    | "healthProbe"
+  >;
+  /** The files volume (probe binary, model configs). */
+  filesVolume: string;
+}
+
+/** Docker's own restart backoff (100 ms doubling, capped at 1 min) replaces the seed's delay. */
+export function dockerRestart(
+  policy: RestartPolicy,
+): Pick<ContainerSpec, "restart" | "maxRetryCount"> {
+  switch (policy.condition) {
+    case "none":
+      return { restart: "no" };
+    case "on-failure":
+      return policy.maxAttempts > 0
+        ? { restart: "on-failure", maxRetryCount: policy.maxAttempts }
+        : { restart: "on-failure" };
+    case "any":
+      // Docker's only policy with a maximum is on-failure; the seed's max_attempts (and the
+      // restart alert built on it) matter more than restarting an agent that exited 0.
+      return policy.maxAttempts > 0
+        ? { restart: "on-failure", maxRetryCount: policy.maxAttempts }
+        : { restart: "always" };
+  }
+}
+
+export function imageReference(
+  agent: Pick<Agent, "name" | "image">,
+  settings: ContainerSpecContext["settings"],
+): string {
+  const registry = settings.imageRegistry.replace(/\/+$/, "");
+  const base = registry === "" ? agent.image : `${registry}/${agent.image}`;
+  const lastSegment = base.slice(base.lastIndexOf("/") + 1);
+  if (lastSegment.includes(":") || lastSegment.includes("@")) return base;
+  return `${base}:${settings.imageTags[agent.name] ?? settings.imageTag}`;
+}
+
+/** The JSON the agent reads from CASCADE_MODEL_CONFIG (schema: src/standin/model-config.ts). */
+export function modelConfigJson(models: ModelConfig): string {
+  const config = modelConfigSchema.parse({
+    preload: models.preload,
+    on_demand: models.onDemand,
+    max_models_in_memory: models.maxModelsInMemory,
+    eviction_policy: models.evictionPolicy,
+    idle_timeout_seconds: models.idleTimeoutSeconds,
+  });
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function containerSpec(
+  agent: Agent,
+  planned: PlannedAgent,
+  context: ContainerSpecContext,
+): ContainerSpec {
+  const { settings, stack } = context;
+  if (planned.name !== agent.name)
+    throw new Error(`plan entry ${planned.name} is not ${agent.name}`);
+  if (agent.gpu && !settings.gpu) {
+    throw new Error(`${agent.name} needs a GPU but stack ${stack} has cascade:gpu false`);
+  }
+  const hostNetwork = settings.networkMode === "host";
+  const name = containerName(stack, agent);
+  const modelConfig = agent.models
+    ? { path: modelConfigPath(agent.name), content: modelConfigJson(agent.models) }
+    : undefined;
+
+  const labels: Record<string, string> = {
+    [LABELS.agent]: agent.name,
+    [LABELS.group]: agent.group,
+    [LABELS.wave]: String(agent.wave),
+    [LABELS.critical]: String(agent.critical),
+    [LABELS.stack]: stack,
+    [LABELS.host]: context.host,
+  };
+  if (modelConfig) labels[LABELS.modelConfig] = sha256(modelConfig.content);
+
+  const env: Record<string, string> = {
+    ...agent.environment,
+    CASCADE_SERVICE: agent.name,
+    CASCADE_GROUP: agent.group,
+    CASCADE_WAVE: String(agent.wave),
+    CASCADE_HEALTH_PORT: String(agent.healthPort),
+    ...(agent.servicePort === undefined ? {} : { CASCADE_SERVICE_PORT: String(agent.servicePort) }),
+    ...(modelConfig ? { CASCADE_MODEL_CONFIG: modelConfig.path } : {}),
+  };
+
+  const ports = [agent.healthPort, ...(agent.servicePort === undefined ? [] : [agent.servicePort])];
+  const spec: ContainerSpec = {
+    agent: agent.name,
+    name,
+    image: imageReference(agent, settings),
+    envs: Object.entries(env)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => `${key}=${value}`),
+    labels: Object.entries(labels).map(([label, value]) => ({ label, value })),
+    healthcheck: dockerHealthcheck(agent, {
+      probe: settings.healthProbe,
+      probePath: PROBE_PATH,
+      dependencyHost: (service) =>
+        hostNetwork ? "127.0.0.1" : containerName(stack, { name: service }),
+    }),
+    wait: true,
+    // The wait starts when the container does: its own worst case, not the plan's ready-by time.
+    waitTimeout: planned.worstSeconds + settings.waitMarginSeconds,
+    ...dockerRestart(agent.restart),
+    securityOpts: ["no-new-privileges:true"],
+    readOnly: agent.security.readOnlyRootFilesystem,
+    volumes: [{ volumeName: context.filesVolume, containerPath: FILES_MOUNT, readOnly: true }],
+    destroyGraceSeconds: 30,
+    dependsOn: [...planned.dependsOn],
+  };
+  if (agent.security.readOnlyRootFilesystem) spec.tmpfs = { "/tmp": "rw,noexec,nosuid,size=64m" };
+  if (agent.security.user !== undefined) spec.user = agent.security.user;
+  if (agent.gpu) {
+    spec.deviceRequests = [
+      agent.gpu.deviceIds.length > 0
+        ? { driver: "nvidia", capabilities: ["gpu"], deviceIds: [...agent.gpu.deviceIds] }
+        : { driver: "nvidia", capabilities: ["gpu"], count: agent.gpu.count },
+    ];
+  }
+  if (agent.resources.cpus !== undefined) spec.cpus = String(agent.resources.cpus);
+  if (agent.resources.memoryBytes !== undefined)
+    spec.memory = megabytes(agent.resources.memoryBytes);
+  if (agent.resources.memoryReservationBytes !== undefined) {
+    spec.memoryReservation = megabytes(agent.resources.memoryReservationBytes);
+  }
+  if (hostNetwork) {
+    spec.networkMode = "host";
+  } else {
+    spec.networkAliases = [kebab(agent.name)];
+    spec.ports = ports.map((port) => ({ internal: port, external: port }));
+  }
+  if (modelConfig) spec.modelConfig = modelConfig;
+  return spec;
+}
+
+function megabytes(bytes: number): number {
+  return Math.ceil(bytes / (1024 * 1024));
+}
