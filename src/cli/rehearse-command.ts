@@ -15,7 +15,8 @@ Brings the stack's fleet up on the local Docker engine exactly as the Pulumi pro
 it (run under mocks), with the stand-in agent as every image, host networking, and every health
 timing times --scale. Health intervals stay at or above --min-interval-ms (default: what keeps
 the fleet within 4 probe execs per CPU-second, at least 1000). Shows progress per wave, then a
-timeline and the critical path next to the planner's. Removes what it created (label cascade.rehearsal=<run id>) unless --keep and healthy.
+timeline and the critical path next to the planner's. Removes what it created (label
+cascade.rehearsal=<run id>) unless --keep and healthy.
 Needs a Docker engine (scripts/dockerd.sh start) and the stand-in image
 (scripts/build-standin-image.sh). Exit 0 when the scenario's rollout is healthy, 3 when it failed.
 

@@ -1,11 +1,16 @@
-import { createHash } from "node:crypto";
-import type { Agent, ModelConfig, RestartPolicy } from "../fleet/model";
+import type { Agent, RestartPolicy } from "../fleet/model";
 import type { PlannedAgent } from "../fleet/planner";
-import { modelConfigSchema } from "../standin/model-config";
 import type { StackSettings } from "../stack/settings";
 import { dockerHealthcheck, type DockerHealthcheck } from "./healthcheck";
 import { containerName, kebab } from "./names";
-import { FILES_MOUNT, modelConfigPath, PROBE_PATH } from "./paths";
+import { FILES_MOUNT, PROBE_PATH } from "./paths";
+import {
+  agentEnvironment,
+  imageReference,
+  modelConfigJson,
+  modelConfigPath,
+  sha256,
+} from "../targets/agent-contract";
 
 /**
  * Agent + plan -> the plain inputs of its `docker.Container`, with no Pulumi in sight: unit
@@ -99,33 +104,6 @@ export function dockerRestart(
   }
 }
 
-export function imageReference(
-  agent: Pick<Agent, "name" | "image">,
-  settings: ContainerSpecContext["settings"],
-): string {
-  const registry = settings.imageRegistry.replace(/\/+$/, "");
-  const base = registry === "" ? agent.image : `${registry}/${agent.image}`;
-  const lastSegment = base.slice(base.lastIndexOf("/") + 1);
-  if (lastSegment.includes(":") || lastSegment.includes("@")) return base;
-  return `${base}:${settings.imageTags[agent.name] ?? settings.imageTag}`;
-}
-
-/** The JSON the agent reads from CASCADE_MODEL_CONFIG (schema: src/standin/model-config.ts). */
-export function modelConfigJson(models: ModelConfig): string {
-  const config = modelConfigSchema.parse({
-    preload: models.preload,
-    on_demand: models.onDemand,
-    max_models_in_memory: models.maxModelsInMemory,
-    eviction_policy: models.evictionPolicy,
-    idle_timeout_seconds: models.idleTimeoutSeconds,
-  });
-  return `${JSON.stringify(config, null, 2)}\n`;
-}
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
 export function containerSpec(
   agent: Agent,
   planned: PlannedAgent,
@@ -153,15 +131,7 @@ export function containerSpec(
   };
   if (modelConfig) labels[LABELS.modelConfig] = sha256(modelConfig.content);
 
-  const env: Record<string, string> = {
-    ...agent.environment,
-    CASCADE_SERVICE: agent.name,
-    CASCADE_GROUP: agent.group,
-    CASCADE_WAVE: String(agent.wave),
-    CASCADE_HEALTH_PORT: String(agent.healthPort),
-    ...(agent.servicePort === undefined ? {} : { CASCADE_SERVICE_PORT: String(agent.servicePort) }),
-    ...(modelConfig ? { CASCADE_MODEL_CONFIG: modelConfig.path } : {}),
-  };
+  const env = agentEnvironment(agent);
 
   const ports = [agent.healthPort, ...(agent.servicePort === undefined ? [] : [agent.servicePort])];
   const spec: ContainerSpec = {

@@ -1,3 +1,5 @@
+import { AGENT_FILES_DIR } from "../targets/agent-contract";
+
 /**
  * Where the Docker target puts files in agent containers. Everything lives in one per-stack
  * volume mounted read-only at FILES_MOUNT, so it works with a read-only root filesystem:
@@ -5,9 +7,5 @@
  * the provider's `uploads` always copies to "/" (verified against dockerd, see
  * docs/docker-target.md), so agent containers cannot take uploads themselves.
  */
-export const FILES_MOUNT = "/opt/cascade";
+export const FILES_MOUNT = AGENT_FILES_DIR;
 export const PROBE_PATH = `${FILES_MOUNT}/bin/cascade-probe`;
-
-export function modelConfigPath(agentName: string): string {
-  return `${FILES_MOUNT}/models/${agentName}.json`;
-}

@@ -4,11 +4,16 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { imageReference, modelConfigJson, sha256 } from "../docker/container-spec";
-import { modelConfigPath } from "../docker/paths";
 import type { Agent, Fleet } from "../fleet/model";
 import type { PlannedAgent } from "../fleet/planner";
 import type { StackSettings } from "../stack/settings";
+import {
+  agentEnvironment as agentIdentityEnvironment,
+  imageReference,
+  modelConfigJson,
+  modelConfigPath,
+  sha256,
+} from "../targets/agent-contract";
 import { dnsName } from "./names";
 import { agentProbes } from "./probes";
 
@@ -20,7 +25,6 @@ import { agentProbes } from "./probes";
  */
 
 /** The environment variable naming the model config file, as for the Docker target. */
-export const MODEL_CONFIG_ENV = "CASCADE_MODEL_CONFIG";
 /**
  * The key of the model config in its ConfigMap, mounted with subPath at the Docker target's path
  * (`modelConfigPath(agent)`, /opt/cascade/models/<agent>.json), with the same content.
@@ -146,10 +150,9 @@ export function podSecurity(agent: Agent): NonNullable<IPodSpec["securityContext
 /**
  * The agent's environment: the Docker target's variables (identity, ports, model config path)
  * and, because Kubernetes has no HEALTHCHECK probe to run the dependency pre-checks, the
- * dependencies' health URLs through their Services for the agent's own /health/ready. The
- * stand-in currently reads CASCADE_SERVICE_NAME, PORT and HEALTH_PORT rather than the Docker
- * target's names, so those are set as well; CASCADE_BIND_ADDRESS makes it listen on the pod's
- * address, where the kubelet probes and other pods connect.
+ * dependencies' health URLs through their Services for the agent's own /health/ready.
+ * CASCADE_BIND_ADDRESS makes it listen on the pod's address, where the kubelet probes and other
+ * pods connect.
  */
 export function agentEnvironment(agent: Agent): { name: string; value: string }[] {
   const dependencies = agent.health.dependencyChecks.map((check) => ({
@@ -158,18 +161,7 @@ export function agentEnvironment(agent: Agent): { name: string; value: string }[
     critical: check.required,
   }));
   const env: Record<string, string> = {
-    ...agent.environment,
-    // The Docker target's set (src/docker/container-spec.ts).
-    CASCADE_SERVICE: agent.name,
-    CASCADE_GROUP: agent.group,
-    CASCADE_WAVE: String(agent.wave),
-    CASCADE_HEALTH_PORT: String(agent.healthPort),
-    ...(agent.servicePort === undefined ? {} : { CASCADE_SERVICE_PORT: String(agent.servicePort) }),
-    ...(agent.models ? { [MODEL_CONFIG_ENV]: modelConfigPath(agent.name) } : {}),
-    // The stand-in's names (src/standin/config.ts).
-    CASCADE_SERVICE_NAME: agent.name,
-    PORT: String(agent.servicePort ?? agent.healthPort),
-    HEALTH_PORT: String(agent.healthPort),
+    ...agentIdentityEnvironment(agent),
     CASCADE_BIND_ADDRESS: "0.0.0.0",
     ...(dependencies.length > 0 ? { CASCADE_DEPENDENCIES: JSON.stringify(dependencies) } : {}),
   };

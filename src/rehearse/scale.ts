@@ -195,12 +195,10 @@ export function createOptions(
 ): Docker.ContainerCreateOptions {
   const { inputs } = agent;
   const timing = scaledTiming(inputs, context.scale, context.minIntervalMs);
-  const healthPort = env(inputs, "CASCADE_HEALTH_PORT") ?? "8080";
   const dependencies = standinDependencies(inputs, context.agentByPort);
+  // The agent's own CASCADE_SERVICE, CASCADE_*_PORT and CASCADE_MODEL_CONFIG stay as the program
+  // set them; the stand-in reads the same names. These add its timing and dependencies.
   const standinEnv: Record<string, string> = {
-    CASCADE_SERVICE_NAME: env(inputs, "CASCADE_SERVICE") ?? agent.name,
-    PORT: env(inputs, "CASCADE_SERVICE_PORT") ?? healthPort,
-    HEALTH_PORT: healthPort,
     CASCADE_STARTUP_DELAY_MS: String(timing.startupDelayMs),
     CASCADE_MODEL_LOAD_MS: String(timing.modelLoadMs),
     CASCADE_DEPENDENCIES: JSON.stringify(dependencies),

@@ -38,13 +38,15 @@ const checkNames = z.string().transform((text) =>
     .filter((s) => s.length > 0),
 );
 
+const DEFAULT_PORT = 8080;
+
 const envSchema = z.object({
-  CASCADE_SERVICE_NAME: z.string().min(1).default("standin"),
+  CASCADE_SERVICE: z.string().min(1).default("standin"),
   CASCADE_SERVICE_VERSION: z.string().min(1).default("0.0.0-standin"),
   CASCADE_GROUP: z.string().default(""),
   CASCADE_WAVE: z.string().default(""),
-  PORT: port.default(8080),
-  HEALTH_PORT: port.optional(),
+  CASCADE_SERVICE_PORT: port.optional(),
+  CASCADE_HEALTH_PORT: port.optional(),
   CASCADE_BIND_ADDRESS: z.enum(["127.0.0.1", "0.0.0.0"]).default("127.0.0.1"),
   CASCADE_LISTEN_DELAY_MS: milliseconds.default(0),
   CASCADE_STARTUP_DELAY_MS: milliseconds.default(0),
@@ -68,7 +70,7 @@ const envSchema = z.object({
 
 export interface StandinConfig {
   service: { name: string; version: string; group: string; wave: string };
-  /** Every route is served on each of these ports (PORT and HEALTH_PORT, deduplicated). */
+  /** Every route is served on each of these ports (CASCADE_SERVICE_PORT and CASCADE_HEALTH_PORT, deduplicated). */
   ports: number[];
   bindAddress: "127.0.0.1" | "0.0.0.0";
   listenDelayMs: number;
@@ -98,12 +100,12 @@ export function parseStandinConfig(env: NodeJS.ProcessEnv): StandinConfig {
   const e = envSchema.parse(env);
   return {
     service: {
-      name: e.CASCADE_SERVICE_NAME,
+      name: e.CASCADE_SERVICE,
       version: e.CASCADE_SERVICE_VERSION,
       group: e.CASCADE_GROUP,
       wave: e.CASCADE_WAVE,
     },
-    ports: [...new Set([e.PORT, e.HEALTH_PORT ?? e.PORT])],
+    ports: servedPorts(e.CASCADE_SERVICE_PORT, e.CASCADE_HEALTH_PORT),
     bindAddress: e.CASCADE_BIND_ADDRESS,
     listenDelayMs: e.CASCADE_LISTEN_DELAY_MS,
     startupDelayMs: e.CASCADE_STARTUP_DELAY_MS,
@@ -129,4 +131,9 @@ export function parseStandinConfig(env: NodeJS.ProcessEnv): StandinConfig {
       failingChecks: e.CASCADE_FAILING_CHECKS,
     },
   };
+}
+
+/** An agent without a service port serves on its health port alone; with neither, on 8080. */
+function servedPorts(service: number | undefined, health: number | undefined): number[] {
+  return [...new Set([service ?? health ?? DEFAULT_PORT, health ?? service ?? DEFAULT_PORT])];
 }

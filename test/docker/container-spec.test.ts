@@ -6,12 +6,11 @@ import { healthTiming } from "../../src/fleet/timing";
 import { probeSpecSchema, worstCaseProbeDurationMs } from "../../src/health/probe-spec";
 import { modelConfigSchema } from "../../src/standin/model-config";
 import { stackSettingsSchema } from "../../src/stack/settings";
+import { imageReference, sha256 } from "../../src/targets/agent-contract";
 import {
   containerSpec,
   dockerRestart,
-  imageReference,
   LABELS,
-  sha256,
   type ContainerSpecContext,
 } from "../../src/docker/container-spec";
 import {

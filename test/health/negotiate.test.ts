@@ -74,7 +74,7 @@ describe("health content negotiation", () => {
     let standin: RunningStandin;
     before(async () => {
       standin = await startStandin(
-        parseStandinConfig({ PORT: "0", CASCADE_DEGRADED: "1" }),
+        parseStandinConfig({ CASCADE_SERVICE_PORT: "0", CASCADE_DEGRADED: "1" }),
         () => undefined,
       );
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -29,8 +29,8 @@ describe("stand-in configuration", () => {
       }),
     );
     const config = parseStandinConfig({
-      PORT: "7200",
-      HEALTH_PORT: "8200",
+      CASCADE_SERVICE_PORT: "7200",
+      CASCADE_HEALTH_PORT: "8200",
       CASCADE_BIND_ADDRESS: "0.0.0.0",
       CASCADE_MODEL_CONFIG: modelFile,
       CASCADE_DEPENDENCIES:
@@ -58,15 +58,18 @@ describe("stand-in configuration", () => {
     assert.throws(
       () =>
         parseStandinConfig({
-          PORT: "http",
+          CASCADE_SERVICE_PORT: "http",
           CASCADE_BIND_ADDRESS: "10.0.0.1",
           CASCADE_DEPENDENCIES: "not json",
           CASCADE_HANG: "yes",
         }),
       (error: Error) =>
-        ["PORT", "CASCADE_BIND_ADDRESS", "CASCADE_DEPENDENCIES", "CASCADE_HANG"].every((v) =>
-          error.message.includes(v),
-        ),
+        [
+          "CASCADE_SERVICE_PORT",
+          "CASCADE_BIND_ADDRESS",
+          "CASCADE_DEPENDENCIES",
+          "CASCADE_HANG",
+        ].every((v) => error.message.includes(v)),
     );
   });
 

@@ -74,10 +74,9 @@ describe("stand-in image under dockerd", function () {
     writeFileSync(specFile, JSON.stringify(spec));
     const container = `cascade-standin-test-${process.pid}-${name}`;
     containers.push(container);
-    const envArgs = Object.entries({ PORT: String(port), ...env }).flatMap(([k, v]) => [
-      "-e",
-      `${k}=${v}`,
-    ]);
+    const envArgs = Object.entries({ CASCADE_SERVICE_PORT: String(port), ...env }).flatMap(
+      ([k, v]) => ["-e", `${k}=${v}`],
+    );
     await exec("docker", [
       "run",
       "-d",
@@ -127,7 +126,7 @@ describe("stand-in image under dockerd", function () {
 
   it("reports healthy when the stand-in starts, and unhealthy when it never does", async () => {
     const [good, stuck] = await Promise.all([
-      runStandin("good", { CASCADE_STARTUP_DELAY_MS: "1000", CASCADE_SERVICE_NAME: "good" }),
+      runStandin("good", { CASCADE_STARTUP_DELAY_MS: "1000", CASCADE_SERVICE: "good" }),
       runStandin("stuck", { CASCADE_NEVER_READY: "1" }),
     ]);
     const [goodHealth, stuckHealth] = await Promise.all([

@@ -49,7 +49,7 @@ describe("stand-in agent process", () => {
     const port = await closedPort();
     const started = Date.now();
     const { events, exit } = run({
-      PORT: String(port),
+      CASCADE_SERVICE_PORT: String(port),
       CASCADE_CRASH_AFTER_MS: "400",
       CASCADE_CRASH_EXIT_CODE: "3",
     });
@@ -67,7 +67,7 @@ describe("stand-in agent process", () => {
   it("counts restarts by the reason the previous run left in CASCADE_STATE_FILE", async () => {
     const stateFile = join(workDir, "state.json");
     const port = await closedPort();
-    const env = { PORT: String(port), CASCADE_STATE_FILE: stateFile };
+    const env = { CASCADE_SERVICE_PORT: String(port), CASCADE_STATE_FILE: stateFile };
     assert.equal(await run({ ...env, CASCADE_CRASH_AFTER_MS: "100" }).exit, 1);
     const second = run(env);
     try {
@@ -93,7 +93,10 @@ describe("stand-in agent process", () => {
   it("does not listen before CASCADE_LISTEN_DELAY_MS", async () => {
     const port = await closedPort();
     const started = Date.now();
-    const { child, events, exit } = run({ PORT: String(port), CASCADE_LISTEN_DELAY_MS: "500" });
+    const { child, events, exit } = run({
+      CASCADE_SERVICE_PORT: String(port),
+      CASCADE_LISTEN_DELAY_MS: "500",
+    });
     try {
       await new Promise((resolve) => setTimeout(resolve, 200));
       await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), /fetch failed/);

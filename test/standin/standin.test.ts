@@ -15,7 +15,10 @@ afterEach(async () => {
 async function standin(
   env: Record<string, string> = {},
 ): Promise<{ url: (path: string) => string; standin: RunningStandin }> {
-  const started = await startStandin(parseStandinConfig({ PORT: "0", ...env }), () => undefined);
+  const started = await startStandin(
+    parseStandinConfig({ CASCADE_SERVICE_PORT: "0", ...env }),
+    () => undefined,
+  );
   running.push(started);
   return { standin: started, url: (path) => `http://127.0.0.1:${started.ports[0]}${path}` };
 }
