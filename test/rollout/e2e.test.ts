@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { openAutomationWorkspace } from "../../src/rollout/automation-workspace";
@@ -32,9 +32,13 @@ describe("rollout end to end with the Pulumi CLI", function () {
     writeFileSync(path.join(dir, "Pulumi.yaml"), "name: e2e\nruntime: nodejs\nmain: index.js\n");
     writeFileSync(path.join(dir, "index.js"), "exports.answer = 42;\n");
     writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  e2e:greeting: hello # kept\n");
+    // The language host runs the program with @pulumi/pulumi from the program's node_modules.
+    symlinkSync(path.resolve(__dirname, "../../node_modules"), path.join(dir, "node_modules"));
+    writeFileSync(path.join(dir, ".gitignore"), "node_modules\n.state\n");
     git("init", "-q", "-b", "main");
     git("add", ".");
     git("commit", "-q", "-m", "e2e");
+    mkdirSync(path.join(dir, ".state"));
     process.env.PULUMI_BACKEND_URL = `file://${dir}/.state`;
     process.env.PULUMI_CONFIG_PASSPHRASE = "e2e";
     execFileSync("pulumi", ["stack", "init", "dev", "--non-interactive"], {
