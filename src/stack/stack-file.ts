@@ -1,6 +1,7 @@
+import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { FleetError, readText } from "../fleet/loader";
-import type { Problem } from "../fleet/problems";
+import { didYouMean, type Problem } from "../fleet/problems";
 import { YamlSource, zodProblems } from "../fleet/yaml-source";
 import { SECRET_SETTINGS, stackSettingsSchema, type StackSettings } from "./settings";
 
@@ -18,7 +19,15 @@ export interface StackFile {
 export function readStackFile(projectRoot: string, stack: string): StackFile {
   const file = path.join(projectRoot, `Pulumi.${stack}.yaml`);
   const display = path.relative(process.cwd(), file) || file;
-  const source = YamlSource.parse(readText(file, `settings of stack "${stack}"`), display);
+  if (!existsSync(file)) {
+    const known = readdirSync(projectRoot)
+      .map((name) => /^Pulumi\.(.+)\.yaml$/.exec(name)?.[1])
+      .filter((name): name is string => name !== undefined);
+    throw new FleetError([
+      `${display}: no such stack file; the stacks here are ${known.join(", ")}.${didYouMean(stack, known)}`,
+    ]);
+  }
+  const source = YamlSource.parse(readText(display, `settings of stack "${stack}"`), display);
   if (Array.isArray(source)) throw new FleetError(source);
   const config = ((source.value ?? {}) as { config?: Record<string, unknown> }).config ?? {};
 
