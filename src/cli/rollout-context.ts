@@ -1,11 +1,18 @@
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { loadFleet } from "../fleet/loader";
+import type { Fleet } from "../fleet/model";
+import { namespaceName } from "../kubernetes/manifests";
 import type { RolloutContext } from "../rollout/context";
 import { openAutomationWorkspace } from "../rollout/automation-workspace";
 import { gitRepo } from "../rollout/git";
+import { kubernetesReadinessForStack } from "../rollout/kube-readiness";
 import { guardStackFile } from "../rollout/stack-file-guard";
-import { verifyDeployment } from "../rollout/verifier";
+import { verifyDeployment, type ObservationSource } from "../rollout/verifier";
 import { loadProgramVersion } from "../rollout/version";
+import { settingsFromConfig } from "../rollout/stack-config";
+import type { StackSettings } from "../stack/settings";
 import { confirmOnTerminal } from "./confirm";
 import { UsageError } from "./errors";
 import { PROJECT_ROOT } from "./fleet-input";
@@ -15,35 +22,85 @@ export interface RolloutFlags {
   yes: boolean;
   metricsFile?: string;
   pollIntervalSeconds?: number;
+  /** Overrides the fleet's rollback_policy.health_check_window for every verify window. */
+  verifyWindowSeconds?: number;
 }
 
-/** The real context: Automation API on this checkout, git CLI, real clock, terminal prompts. */
-export async function realRolloutContext(
-  flags: RolloutFlags,
-  usage: string,
-): Promise<RolloutContext> {
+/**
+ * The Pulumi project deploy and rollback work on: the working directory when it holds a
+ * Pulumi.yaml (as the pulumi CLI does), else the checkout cascade runs from.
+ */
+export function rolloutProjectDir(cwd = process.cwd()): string {
+  return existsSync(path.join(cwd, "Pulumi.yaml")) ? cwd : PROJECT_ROOT;
+}
+
+/**
+ * How the verify window observes agents for this stack: `target: kubernetes` reads each agent's
+ * Deployment readiness from the API server of the stack's kubeconfig context (the agents' health
+ * URLs are cluster-internal); otherwise the health URLs are requested (undefined: the default).
+ */
+export function observationSourceFor(
+  stack: string,
+  settings: StackSettings,
+): ObservationSource | undefined {
+  if (settings.target !== "kubernetes") return undefined;
+  return kubernetesReadinessForStack({
+    kubeContext: settings.kubeContext,
+    namespace: namespaceName(stack, settings),
+  });
+}
+
+export interface RealRollout {
+  context: RolloutContext;
+  /** The stack's settings, as the engine hands them to the program (`pulumi config`). */
+  settings: StackSettings;
+  /** The fleet of this checkout's program for the stack. */
+  fleet: Fleet;
+}
+
+/**
+ * The real context: Automation API on the project (rolloutProjectDir), git CLI, real clock,
+ * terminal prompts; with the stack's settings and fleet read through the engine's config.
+ */
+export async function realRolloutContext(flags: RolloutFlags, usage: string): Promise<RealRollout> {
   if (!flags.yes && !process.stdin.isTTY) {
     throw new UsageError("stdin is not a terminal, so nothing can be confirmed: pass --yes", usage);
   }
   requirePulumiCli();
-  const workspace = await openAutomationWorkspace(PROJECT_ROOT, flags.stack);
+  const projectDir = rolloutProjectDir();
+  const workspace = await openAutomationWorkspace(projectDir, flags.stack);
+  const settings = settingsFromConfig(
+    await workspace.getAllConfig(),
+    `config of stack ${flags.stack}`,
+  );
+  const fleet = loadFleet(path.resolve(projectDir, settings.fleet), {
+    stack: flags.stack,
+    gpuAvailable: settings.gpu,
+  });
+  const observe = observationSourceFor(flags.stack, settings);
   const print = (text: string) => console.log(text);
-  return {
+  const context: RolloutContext = {
     stack: flags.stack,
     workspace,
     openWorkspace: openAutomationWorkspace,
-    git: gitRepo(PROJECT_ROOT),
+    git: gitRepo(projectDir),
     loadVersion: loadProgramVersion,
     confirm: confirmOnTerminal,
     clock: { now: () => Date.now() },
     print,
     guardStackFile,
     verify: async (request) => {
+      const policy =
+        flags.verifyWindowSeconds === undefined
+          ? request.policy
+          : { ...request.policy, healthCheckWindowSeconds: flags.verifyWindowSeconds };
       print(
-        `Verifying ${request.label}: ${request.targets.length} agents, ${request.policy.healthCheckWindowSeconds}s window`,
+        `Verifying ${request.label}: ${request.targets.length} agents, ${policy.healthCheckWindowSeconds}s window${flags.verifyWindowSeconds === undefined ? "" : " (--verify-window)"}, ${observe ? "readiness from the Kubernetes API" : "health URLs"}`,
       );
       const result = await verifyDeployment({
         ...request,
+        policy,
+        observe,
         clock: { now: () => Date.now() },
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         pollIntervalMs: flags.pollIntervalSeconds ? flags.pollIntervalSeconds * 1000 : undefined,
@@ -64,6 +121,7 @@ export async function realRolloutContext(
       return result;
     },
   };
+  return { context, settings, fleet };
 }
 
 function requirePulumiCli() {

@@ -4,6 +4,7 @@ import { recordVerifiedGood } from "./marker";
 import type { Verdict } from "./policy";
 import { runRollback, summary, type RollbackOutcome } from "./rollback";
 import { verifyTargets } from "./targets";
+import type { UpOutcome } from "./workspace";
 
 /**
  * `cascade deploy`: preview (diff shown) -> confirm -> up -> verify window -> verified-good
@@ -40,13 +41,35 @@ export async function runDeploy(
   }
 
   const started = context.clock.now();
-  const result = await workspace.up({ message: `cascade deploy ${stack}` });
+  let result: UpOutcome;
+  let failure: string | undefined;
+  try {
+    result = await workspace.up({ message: `cascade deploy ${stack}` });
+  } catch (error) {
+    // The engine gave up (e.g. the Kubernetes provider's readiness await timed out): the host is
+    // part way between the versions. Verify what it is left with, so the policy decides whether
+    // to roll back; the failed update is never marked verified-good.
+    failure = firstLines((error as Error).message);
+    const failed = (await workspace.history())[0];
+    result = {
+      version: failed?.version ?? 0,
+      changeSummary: {},
+      outputs: await workspace.outputs(),
+    };
+  }
   const ended = context.clock.now();
   const history = await workspace.history();
   const commit = history.find((update) => update.version === result.version)?.environment[
     "git.head"
   ];
-  print(`Update ${result.version} applied (${summary(result.changeSummary)}).`);
+  if (failure === undefined) {
+    print(`Update ${result.version} applied (${summary(result.changeSummary)}).`);
+  } else {
+    print(
+      `Update ${result.version} FAILED: ${failure}
+  verifying what the stack is left with; it will not be marked verified-good.`,
+    );
+  }
   print(
     `Verify window: ${policy.healthCheckWindowSeconds}s, ${request.fleet.agents.length} agents, conditions: ${policy.failureConditions
       .map((condition) => `${condition.kind} -> ${condition.action}`)
@@ -62,6 +85,12 @@ export async function runDeploy(
   });
   const verdict = verified.verdict;
 
+  if (verdict.kind === "verified" && failure !== undefined) {
+    print(
+      `Update ${result.version} failed, although every agent passed verification; it is not marked verified-good. Fix the failure and run "cascade deploy --stack ${stack}" again, or "cascade rollback --stack ${stack}".`,
+    );
+    return { kind: "unverified", version: result.version, reason: `the update failed: ${failure}` };
+  }
   if (verdict.kind === "verified") {
     const marker = await recordVerifiedGood(context, workspace, result.version, commit);
     print(
@@ -88,4 +117,15 @@ export async function runDeploy(
     reason: trigger.reason,
   });
   return { kind: "rolled-back", version: result.version, verdict, rollback };
+}
+
+/** The gist of an engine error: its "error:" lines, else its first few non-empty lines. */
+function firstLines(message: string, count = 6): string {
+  const lines = message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+  const errors = lines.filter((line) => /\berror:/i.test(line));
+  const chosen = errors.length > 0 ? errors : lines;
+  return chosen.slice(0, count).join("\n  ") + (chosen.length > count ? "\n  ..." : "");
 }

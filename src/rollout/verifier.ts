@@ -14,7 +14,8 @@ import {
  * The verify window: polls every agent's health URL (from the stack outputs) through one circuit
  * breaker per agent (seed §5.3), records the startup metrics (seed §6.1), and feeds each round
  * into the rollback policy until it triggers or the window closes. Clock, sleep and fetch are
- * injected so tests run fast against real servers on 127.0.0.1.
+ * injected so tests run fast against real servers on 127.0.0.1; `observe` replaces the HTTP
+ * request altogether (the Kubernetes target reads readiness from the API: kube-readiness.ts).
  */
 
 export interface VerifyTarget {
@@ -24,6 +25,13 @@ export interface VerifyTarget {
   critical: boolean;
   healthUrl: string;
 }
+
+/**
+ * Where an agent's health comes from: one observation per call, or a throw when no usable answer
+ * came (the circuit breaker counts it). The default requests the agent's health URL;
+ * kube-readiness.ts reads a Kubernetes Deployment's readiness instead.
+ */
+export type ObservationSource = (target: VerifyTarget) => Promise<AgentObservation>;
 
 export interface Clock {
   now(): number;
@@ -39,6 +47,8 @@ export interface VerifyOptions {
   clock: Clock;
   sleep: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /** The observation source; default: HTTP GET of each target's health URL (with `fetch`). */
+  observe?: ObservationSource;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   consecutivePolls?: number;
@@ -118,7 +128,8 @@ class HealthChecker {
     const began = this.options.clock.now();
     let observation: AgentObservation;
     try {
-      observation = await this.breaker(target.name).call(() => this.request(target));
+      const observe = this.options.observe ?? ((t: VerifyTarget) => this.request(t));
+      observation = await this.breaker(target.name).call(() => observe(target));
     } catch {
       observation = { agent: target.name, outcome: "unreachable" };
     }

@@ -53,6 +53,37 @@ describe("cascade deploy (fake workspace)", () => {
     assert.ok(h.printed.some((line) => /is NOT verified: no health observations/.test(line)));
   });
 
+  it("a failed update (e.g. a readiness await that timed out) is still verified, and rolled back on a trigger", async () => {
+    const h = harness({ verdicts: ["rollback", "verified"] });
+    seedVerifiedGood(h.backend); // updates 1 (good) and 2 (marker)
+    h.backend.upFailure =
+      "code: 255\nstdout: Updating...\n  error: 1 error occurred:\n  error: resource ServiceRegistry was not successfully updated";
+    const outcome = await runDeploy(h.context, { fleet: smallFleet(), yes: true });
+    assert.equal(outcome.kind, "rolled-back");
+    assert.equal(h.backend.history.find((u) => u.version === 3)?.result, "failed");
+    assert.ok(
+      h.printed.some((line) =>
+        /^Update 3 FAILED: error: 1 error occurred:\n {2}error: resource ServiceRegistry/.test(
+          line,
+        ),
+      ),
+      h.printed.join("\n"),
+    );
+    assert.equal(h.verifyCalls[0], "update 3: Registry,Models,Speech");
+  });
+
+  it("a failed update is never marked verified-good, even when every agent passes", async () => {
+    const h = harness({ verdicts: ["verified"] });
+    h.backend.upFailure = "error: the engine gave up";
+    const outcome = await runDeploy(h.context, { fleet: smallFleet(), yes: true });
+    assert.deepEqual(outcome, {
+      kind: "unverified",
+      version: 1,
+      reason: "the update failed: error: the engine gave up",
+    });
+    assert.deepEqual(verifiedGoodVersions(h.backend.history), []);
+  });
+
   it("a failing verification triggers the rollback stages, in order, to the last verified-good version", async () => {
     const h = harness({ verdicts: ["rollback", "verified"] });
     seedVerifiedGood(h.backend); // updates 1 (good) and 2 (marker)

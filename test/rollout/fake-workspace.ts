@@ -25,6 +25,8 @@ export class FakeBackend {
   programOutputs = new Map<string, Record<string, unknown>>();
   diff = "  + docker:index/container:Container ServiceRegistry create";
   cancelFails = true;
+  /** When set, the next `up` is recorded as failed and rejects with this message. */
+  upFailure?: string;
 
   constructor(readonly stack: string) {}
 
@@ -78,11 +80,15 @@ export class FakeWorkspace implements StackWorkspace {
   up(options: OperationOptions = {}) {
     this.backend.calls.push(this.describe("up", options));
     const head = this.backend.heads.get(this.workDir) ?? "0".repeat(40);
+    const failure = this.backend.upFailure;
+    this.backend.upFailure = undefined;
     const entry = this.backend.record({
       message: options.message ?? "",
       environment: { "git.head": head, "git.dirty": "false" },
       config: structuredClone(this.config()),
+      ...(failure === undefined ? {} : { result: "failed" as const }),
     });
+    if (failure !== undefined) return Promise.reject(new Error(failure));
     const produced = this.backend.programOutputs.get(this.workDir);
     if (produced && !options.targets) this.backend.outputs = produced;
     return Promise.resolve({
