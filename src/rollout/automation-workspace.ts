@@ -53,7 +53,7 @@ class AutomationWorkspace implements StackWorkspace {
       Object.entries(result.outputs).map(([key, output]) => [key, output.value as unknown]),
     );
     return {
-      version: result.summary.version,
+      version: result.summary.version || ((await this.history())[0]?.version ?? 0),
       changeSummary: (result.summary.resourceChanges ?? {}) as ChangeSummary,
       outputs,
     };
@@ -61,8 +61,11 @@ class AutomationWorkspace implements StackWorkspace {
 
   async history(): Promise<UpdateRecord[]> {
     const updates = await this.stackHandle.history(undefined, undefined, true);
-    return updates.map((update) => ({
-      version: update.version,
+    // Self-managed (file, S3...) backends record every update as version 0; number them in
+    // order as Pulumi Cloud does (history comes newest first), so versions identify updates.
+    const unnumbered = updates.every((update) => !update.version);
+    return updates.map((update, index) => ({
+      version: unnumbered ? updates.length - index : update.version,
       kind: update.kind,
       result: update.result,
       message: update.message ?? "",

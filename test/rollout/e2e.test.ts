@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import * as os from "node:os";
 import * as path from "node:path";
 import { openAutomationWorkspace } from "../../src/rollout/automation-workspace";
-import { MARKER_KEY } from "../../src/rollout/history";
+import { chooseRollbackTarget, MARKER_KEY } from "../../src/rollout/history";
 import { recordVerifiedGood } from "../../src/rollout/marker";
 import { guardStackFile } from "../../src/rollout/stack-file-guard";
 
@@ -35,9 +35,6 @@ describe("rollout end to end with the Pulumi CLI", function () {
     // The language host runs the program with @pulumi/pulumi from the program's node_modules.
     symlinkSync(path.resolve(__dirname, "../../node_modules"), path.join(dir, "node_modules"));
     writeFileSync(path.join(dir, ".gitignore"), "node_modules\n.state\n");
-    git("init", "-q", "-b", "main");
-    git("add", ".");
-    git("commit", "-q", "-m", "e2e");
     mkdirSync(path.join(dir, ".state"));
     process.env.PULUMI_BACKEND_URL = `file://${dir}/.state`;
     process.env.PULUMI_CONFIG_PASSPHRASE = "e2e";
@@ -45,6 +42,11 @@ describe("rollout end to end with the Pulumi CLI", function () {
       cwd: dir,
       stdio: "ignore",
     });
+    // Committed after `stack init`, which writes the secrets salt into the stack file, so the
+    // updates run from a clean tree and can be rolled back to.
+    git("init", "-q", "-b", "main");
+    git("add", ".");
+    git("commit", "-q", "-m", "e2e");
   });
 
   after(() => {
@@ -72,6 +74,12 @@ describe("rollout end to end with the Pulumi CLI", function () {
     const markerUpdate = history.find((u) => u.version === marker)!;
     assert.equal(markerUpdate.config[MARKER_KEY]?.value, String(up.version));
     assert.match(markerUpdate.message, /^cascade: verified-good version /);
+    assert.ok(
+      up.version > 0 && marker > up.version,
+      "updates are numbered, even on a file backend",
+    );
+    const target = chooseRollbackTarget("dev", history);
+    assert.deepEqual(target.ok ? target.target.version : target.reason, up.version);
     const after = readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8");
     assert.equal(after, before, "stack file restored byte for byte");
   });
