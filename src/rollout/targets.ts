@@ -1,3 +1,4 @@
+import { kebab } from "../docker/names";
 import type { Fleet } from "../fleet/model";
 import type { VerifyTarget } from "./verifier";
 import type { StateResource } from "./workspace";
@@ -31,14 +32,17 @@ export function deployedWaves(outputs: Record<string, unknown>): Map<string, num
 
 /**
  * The agent a resource belongs to, by its URN name (the part after the last "::"): the agent's
- * name itself, or the agent's name followed by "-" (e.g. "ModelManagerSuite-models"). The
- * longest matching agent name wins. Shared resources (network, images, monitoring) match none.
+ * name, or its kebab-case form as Kubernetes names need it, alone or joined by "-" (Docker's
+ * "core_platform-ServiceRegistry", Kubernetes' "core_platform-service-registry"). The longest
+ * matching agent name wins. Shared resources (network, images, monitoring) match none.
  */
 export function agentOfUrn(urn: string, agents: readonly string[]): string | undefined {
   const name = urn.slice(urn.lastIndexOf("::") + 2);
   let best: string | undefined;
   for (const agent of agents) {
-    const matches = name === agent || name.startsWith(`${agent}-`) || name.endsWith(`-${agent}`);
+    const matches = [agent, kebab(agent)].some(
+      (form) => name === form || name.startsWith(`${form}-`) || name.endsWith(`-${form}`),
+    );
     if (matches && (!best || agent.length > best.length)) best = agent;
   }
   return best;

@@ -14,6 +14,14 @@ describe("rollout targets: URN -> agent", () => {
     assert.equal(agentOfUrn(urn("cascade-mainpc"), AGENTS), undefined);
   });
 
+  it("matches the Kubernetes target's kebab-case `<group>-<agent>` names", () => {
+    const urn = (name: string) =>
+      `urn:pulumi:k8s::cascade::cascade:kubernetes:AgentGroup$kubernetes:apps/v1:Deployment::${name}`;
+    assert.equal(agentOfUrn(urn("ai_engine-model-manager-suite"), AGENTS), "ModelManagerSuite");
+    assert.equal(agentOfUrn(urn("pc2_apps-tutor-agent"), AGENTS), "TutorAgent");
+    assert.equal(agentOfUrn(urn("pc2_apps-tutor"), AGENTS), undefined);
+  });
+
   it("skips the stack and providers", () => {
     const resources = [
       {
