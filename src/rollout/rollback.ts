@@ -30,7 +30,8 @@ import type { StackWorkspace } from "./workspace";
  *   pins them: the rollback program runs with V's fleet file and config (names, network, ports),
  *   and it reports, per agent, the address clients will resolve after the rollback.
  * - terminate_unhealthy_new: the agents that failed verification are replaced first, with a
- *   targeted `up` (`--target` + `--replace` of their resources) of version V.
+ *   targeted `up` (`--target` + `--replace` of their resources) of version V; on Kubernetes the
+ *   targeted `up` alone rolls their Deployments back to V's pod template.
  * - restore_old_version: immediate: one `up` of version V, then the verify window. Gradual: wave
  *   by wave in reverse dependency order (last wave first), each a targeted `up` of that wave's
  *   resources followed by a verify window over that wave's agents; a wave that triggers the policy
@@ -233,12 +234,17 @@ class RollbackRun {
       );
       return;
     }
+    // Kubernetes: updating a Deployment back to the old pod template is what terminates the new
+    // pods; replacing it (create before delete, one fixed name) conflicts under server-side apply.
     const oldAgents = new Set(this.version.fleet.agents.map((agent) => agent.name));
-    const replace = urnsOfAgents(
-      await this.context.workspace.resources(),
-      this.agentNames(),
-      new Set([...unhealthy].filter((name) => oldAgents.has(name))),
-    );
+    const replace =
+      this.version.settings.target === "kubernetes"
+        ? []
+        : urnsOfAgents(
+            await this.context.workspace.resources(),
+            this.agentNames(),
+            new Set([...unhealthy].filter((name) => oldAgents.has(name))),
+          );
     const result = await this.old.up({
       targets: urns,
       replace,
