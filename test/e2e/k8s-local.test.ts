@@ -285,14 +285,6 @@ describe("k8s-local: real engine against a local kube-apiserver + kwok", functio
   });
 
   it("cascade deploy of an image that never gets ready fails verification and rolls back; cascade rollback re-applies the good version", async function () {
-    // Still gated: the good deploy and the failed verify pass against the real engine, but the automatic
-    // rollback inside the bad deploy does not reach its preview yet (see docs/real-engine.md).
-    if (process.env.CASCADE_E2E_ROLLOUT !== "1") {
-      console.log(
-        "      skipped: the deploy -> failed verify -> rollback flow is not passing yet; set CASCADE_E2E_ROLLOUT=1 to run it",
-      );
-      this.skip();
-    }
     // cascade deploy reads readiness from the Kubernetes API for a kubernetes-target stack (the
     // Deployment rolled out and Available, i.e. its pods Ready); a short verify window keeps this quick.
     const quick = ["--yes", "--verify-window", String(VERIFY_WINDOW_S), "--poll-interval", "5"];
