@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     entryPoints: [join(__dirname, "../src/health/probe-cli.ts")],
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22",
     outfile: nodeProbe,
   });
 

@@ -41,8 +41,6 @@ interface ChildResult {
 }
 
 async function child(stack: string, stackFile: string | undefined): Promise<void> {
-  // As in test/setup.ts: Pulumi captures a stack trace per resource, most of the cost under mocks.
-  Error.stackTraceLimit = 0;
   const { runProgram } = await import("../test/support/pulumi-harness");
   // Load what src/index.ts imports, so module loading (and its TypeScript transpile) is not timed.
   await import("../src/docker/fleet");

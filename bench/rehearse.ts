@@ -1,7 +1,7 @@
 /**
  * The mainpc fleet rehearsed on the local Docker engine at scale 0.05, `dependencies` then
  * `waves` ordering in one run. Prints, per ordering, the time until every agent was healthy,
- * the planner's critical-path bound with the rehearsal's own timings (`bestCaseBound`: per
+ * the planner's critical-path bound with the rehearsal's own timings (`rehearsalBounds`: per
  * agent, the stand-in's ready time up to its first passing probe), their ratio against the
  * target (dependencies <= 1.10 x bound), where the gap went on the measured critical path, and
  * what waves cost relative to dependencies.
@@ -14,7 +14,8 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { runProgram } from "../src/rehearse/capture";
-import { bestCaseBound, type RehearsalReport } from "../src/rehearse/report";
+import { rehearsalBounds } from "../src/rehearse/bounds";
+import type { RehearsalReport } from "../src/rehearse/report";
 import { rehearse, ROOT } from "../src/rehearse/run";
 import { rehearsalFleet } from "../src/rehearse/specs";
 
@@ -34,7 +35,7 @@ async function boundAtFullScale(stack: string, ordering: string): Promise<number
     stack,
     config: { networkMode: "host", monitoring: false, ordering },
   });
-  return bestCaseBound(rehearsalFleet(stack, run), 1).ms;
+  return rehearsalBounds(rehearsalFleet(stack, run), 1).best.ms;
 }
 
 async function main(): Promise<void> {
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       console.log(
         `  measured path, split   setup ${s(b.setupMs)}, create+start ${s(b.engineMs)}, ` +
           `process start -> passing probe ${s(b.probeWaitMs)} (of which late/failed probes ${s(b.lateProbesMs)}), ` +
-          `probe exec ${s(b.probeExecMs)}, poll ${s(b.pollMs)}, scheduling ${s(b.schedulingMs)}`,
+          `probe exec ${s(b.probeExecMs)}, until seen ${s(b.pollMs)}, scheduling ${s(b.schedulingMs)}`,
       );
       const overhead =
         b.setupMs + b.engineMs + b.probeExecMs + b.pollMs + b.schedulingMs + b.lateProbesMs;

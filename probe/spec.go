@@ -17,6 +17,10 @@ type Stage struct {
 	TimeoutMs int      `json:"timeout_ms"`
 	Critical  bool     `json:"critical"`
 	Method    string   `json:"method,omitempty"`
+	// Milliseconds from the container's start by which the stage must pass; nil: from the start.
+	DeadlineMs *int64 `json:"deadline_ms,omitempty"`
+	// A pass younger than this is not checked again; 0: checked on every run.
+	IntervalMs int64 `json:"interval_ms,omitempty"`
 }
 
 type Spec struct {
@@ -38,7 +42,7 @@ func parseSpec(data []byte) (Spec, error) {
 	}
 	for _, stage := range spec.Stages {
 		switch stage.Kind {
-		case "process", "tcp", "http":
+		case "process", "tcp", "http", "health":
 		default:
 			return spec, fmt.Errorf("stage %q has unknown kind %q", stage.Name, stage.Kind)
 		}
@@ -47,4 +51,14 @@ func parseSpec(data []byte) (Spec, error) {
 		}
 	}
 	return spec, nil
+}
+
+// hasIntervals tells whether any stage keeps its passes between runs (and so needs the state).
+func (spec Spec) hasIntervals() bool {
+	for _, stage := range spec.Stages {
+		if stage.IntervalMs > 0 {
+			return true
+		}
+	}
+	return false
 }

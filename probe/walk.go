@@ -14,46 +14,94 @@ type StageReport struct {
 	Critical  bool   `json:"critical"`
 	Status    string `json:"status"`
 	LatencyMs *int64 `json:"latency_ms,omitempty"`
+	Cached    bool   `json:"cached,omitempty"`
 	Error     string `json:"error,omitempty"`
 }
 
 type Report struct {
-	Service string        `json:"service"`
-	Status  string        `json:"status"`
-	Error   string        `json:"error,omitempty"`
-	Stages  []StageReport `json:"stages"`
+	Service  string        `json:"service"`
+	Status   string        `json:"status"`
+	Error    string        `json:"error,omitempty"`
+	UptimeMs *int64        `json:"uptime_ms,omitempty"`
+	Stages   []StageReport `json:"stages"`
 }
 
-func walk(spec Spec) Report {
+// walkContext is what the walk knows besides the spec.
+type walkContext struct {
+	// Time since the container started; nil when unknown (then every deadline has passed).
+	uptime *time.Duration
+	// Per stage, the time since its last pass.
+	passedAgo map[string]time.Duration
+}
+
+// walk checks the stages in order. A stage failing before its deadline is "pending" (still
+// starting), after it "fail". A critical stage that does not pass ends the walk: the stages
+// after it are "skipped".
+func walk(spec Spec, ctx walkContext) Report {
 	stages := make([]StageReport, 0, len(spec.Stages))
-	criticalFailed := false
+	stop := false
 	for _, stage := range spec.Stages {
-		if criticalFailed {
+		if stop {
 			stages = append(stages, StageReport{Name: stage.Name, Critical: stage.Critical, Status: "skipped"})
 			continue
 		}
-		report := runStage(stage)
+		report, fresh := freshPass(stage, ctx)
+		if !fresh {
+			report = runStage(stage, ctx)
+		}
 		stages = append(stages, report)
-		criticalFailed = report.Status == "fail" && stage.Critical
+		stop = stage.Critical && report.Status != "pass"
 	}
-	return Report{Service: spec.Service, Status: probeStatus(stages), Stages: stages}
+	report := Report{Service: spec.Service, Status: probeStatus(stages), Stages: stages}
+	if ctx.uptime != nil {
+		ms := ctx.uptime.Milliseconds()
+		report.UptimeMs = &ms
+	}
+	return report
 }
 
+// probeStatus: a critical stage failed -> unhealthy; one pending -> starting; a non-critical
+// stage failed or pending -> degraded; else healthy.
 func probeStatus(stages []StageReport) string {
-	status := "healthy"
+	pending, degraded := false, false
 	for _, stage := range stages {
-		if stage.Status != "fail" {
-			continue
-		}
-		if stage.Critical {
+		switch {
+		case stage.Status != "fail" && stage.Status != "pending":
+		case !stage.Critical:
+			degraded = true
+		case stage.Status == "fail":
 			return "unhealthy"
+		default:
+			pending = true
 		}
-		status = "degraded"
 	}
-	return status
+	switch {
+	case pending:
+		return "starting"
+	case degraded:
+		return "degraded"
+	}
+	return "healthy"
 }
 
-func runStage(stage Stage) StageReport {
+// exitCode: Docker counts 0 as healthy (degraded included) and 1 as not.
+func exitCode(report Report) int {
+	if report.Status == "healthy" || report.Status == "degraded" {
+		return 0
+	}
+	return 1
+}
+
+// freshPass: a pass younger than the stage's interval stands without a new check.
+func freshPass(stage Stage, ctx walkContext) (StageReport, bool) {
+	ago, passed := ctx.passedAgo[stage.Name]
+	if stage.IntervalMs <= 0 || !passed || ago >= time.Duration(stage.IntervalMs)*time.Millisecond {
+		return StageReport{}, false
+	}
+	return StageReport{Name: stage.Name, Critical: stage.Critical, Status: "pass", Cached: true}, true
+}
+
+func runStage(stage Stage, ctx walkContext) StageReport {
 	started := time.Now()
 	deadline := started.Add(time.Duration(stage.TimeoutMs) * time.Millisecond)
 	errs := make([]error, len(stage.Targets))
@@ -76,7 +124,15 @@ func runStage(stage Stage) StageReport {
 	}
 	if len(messages) > 0 {
 		report.Status = "fail"
+		if beforeDeadline(stage, ctx) {
+			report.Status = "pending"
+		}
 		report.Error = strings.Join(messages, "; ")
 	}
 	return report
+}
+
+func beforeDeadline(stage Stage, ctx walkContext) bool {
+	return stage.DeadlineMs != nil && ctx.uptime != nil &&
+		*ctx.uptime < time.Duration(*stage.DeadlineMs)*time.Millisecond
 }

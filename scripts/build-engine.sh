@@ -7,11 +7,13 @@
 #   scripts/build-engine.sh env                      print `export` lines (PATH, PULUMI_*, CASCADE_K8S_BIN)
 #   scripts/build-engine.sh path COMPONENT           print the bin dir of one component
 #
-# Components: pulumi (CLI + cascade's Node.js language host), pulumi-kubernetes (provider), k8s
-# (kube-apiserver, kube-controller-manager, kube-scheduler), etcd, kwok.
+# Components: pulumi (CLI + cascade's Node.js language host), pulumi-kubernetes (provider), pulumi-docker
+# (provider, bridged from the Terraform Docker provider), k8s (kube-apiserver, kube-controller-manager,
+# kube-scheduler), etcd, kwok.
 #
 # Versions come from the Go modules under tools/ (tools/*/go.mod); the CLI's version must equal the npm
-# @pulumi/pulumi version in package-lock.json, which is checked here.
+# @pulumi/pulumi version in package-lock.json, which is checked here. The Docker provider is versioned as
+# @pulumi/docker in package-lock.json: the npm SDK asks the engine for that version.
 #
 # Environment:
 #   CASCADE_TOOLS_CACHE  cache root (default: $HOME/.cache/cascade-tools); layout <component>/<version>/bin/
@@ -24,7 +26,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/tools"
 CACHE="${CASCADE_TOOLS_CACHE:-$HOME/.cache/cascade-tools}"
-ALL=(pulumi pulumi-kubernetes k8s etcd kwok)
+ALL=(pulumi pulumi-kubernetes pulumi-docker k8s etcd kwok)
 export GOFLAGS="${GOFLAGS:--buildvcs=false} -trimpath"
 
 log() { printf '[build-engine] %s\n' "$*" >&2; }
@@ -34,6 +36,13 @@ need_go() { command -v go >/dev/null || die "go is not on PATH (install Go >= 1.
 
 # modver DIR MODULE: the version of MODULE selected in the tools module DIR (offline after the first download).
 modver() { (cd "$1" && go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$2"); }
+
+# moddir DIR MODULE: where MODULE's source is, downloading it first: `go list -m` prints an empty .Dir for a
+# module that is not in the module cache yet (on a new machine, every module).
+moddir() {
+  (cd "$1" && go mod download "$2" &&
+    go list -m -f '{{if .Replace}}{{.Replace.Dir}}{{else}}{{.Dir}}{{end}}' "$2")
+}
 
 # stamp DIR [FILES...]: a digest of the inputs of a tools module (go.mod, go.sum, any local sources) + Go version.
 stamp() {
@@ -51,6 +60,7 @@ version_of() {
   case "$1" in
     pulumi) modver "$TOOLS/pulumi" github.com/pulumi/pulumi/pkg/v3 ;;
     pulumi-kubernetes) modver "$TOOLS/pulumi-kubernetes" github.com/pulumi/pulumi-kubernetes/provider/v4 ;;
+    pulumi-docker) echo "v$(lock_version @pulumi/docker)" ;;
     k8s) modver "$TOOLS/k8s" k8s.io/kubernetes ;;
     etcd) modver "$TOOLS/k8s" go.etcd.io/etcd/server/v3 ;;
     kwok) modver "$TOOLS/kwok" sigs.k8s.io/kwok ;;
@@ -62,6 +72,7 @@ binaries_of() {
   case "$1" in
     pulumi) echo pulumi pulumi-language-nodejs ;;
     pulumi-kubernetes) echo pulumi-resource-kubernetes ;;
+    pulumi-docker) echo pulumi-resource-docker ;;
     k8s) echo kube-apiserver kube-controller-manager kube-scheduler ;;
     etcd) echo etcd ;;
     kwok) echo kwok ;;
@@ -72,6 +83,7 @@ moddir_of() {
   case "$1" in
     pulumi) echo "$TOOLS/pulumi" ;;
     pulumi-kubernetes) echo "$TOOLS/pulumi-kubernetes" ;;
+    pulumi-docker) echo "$TOOLS/pulumi-docker" ;;
     k8s | etcd) echo "$TOOLS/k8s" ;;
     kwok) echo "$TOOLS/kwok" ;;
   esac
@@ -82,6 +94,7 @@ stamp_of() {
   case "$c" in
     pulumi) stamp "$d" "$d/cmd/pulumi-language-nodejs/main.go" ;;
     pulumi-kubernetes) stamp "$d" "$d/cmd/pulumi-resource-kubernetes/main.go" ;;
+    pulumi-docker) stamp "$d" $(find "$d" -name '*.go' | sort) ;;
     *) stamp "$d" ;;
   esac
 }
@@ -101,6 +114,43 @@ check_versions() {
   cli="$(version_of pulumi)"
   [[ "v$npm_pulumi" == "$cli" ]] ||
     die "tools/pulumi pins pulumi $cli but package-lock.json has @pulumi/pulumi $npm_pulumi: update tools/pulumi/go.mod"
+}
+
+# build_docker_provider TOOLSDIR OUT VERSION: pulumi-resource-docker, with its schema and bridge metadata generated
+# here and embedded. It builds in a scratch copy: the shim that reaches the Terraform provider's internal package
+# must live inside that provider's module, and the bridge's SDK fork lacks one method that terraform-plugin-go
+# v0.31 asks for (tools/pulumi-docker/_upstream holds both files). The copy's go.mod points at the two patched
+# module copies; everything else resolves exactly as tools/pulumi-docker/go.sum says. `no_compose` leaves out
+# the docker_compose resource (docker/compose), which cascade does not map.
+build_docker_provider() {
+  local d="$1" out="$2" version="$3" work="$2/src" tf sdk
+  # Each step is checked: build_one runs this on the left of `||`, where `set -e` does not apply.
+  tf="$(moddir "$d" github.com/terraform-providers/terraform-provider-docker)" &&
+    sdk="$(moddir "$d" github.com/hashicorp/terraform-plugin-sdk/v2)" &&
+    mkdir -p "$work" &&
+    cp -r "$d" "$work/tools" &&
+    cp -r "$tf" "$work/terraform-provider-docker" &&
+    cp -r "$sdk" "$work/terraform-plugin-sdk" &&
+    chmod -R u+w "$work" &&
+    cp -r "$d/_upstream/." "$work/" || return 1
+  (
+    cd "$work/tools" &&
+      go mod edit -replace "github.com/terraform-providers/terraform-provider-docker=../terraform-provider-docker" \
+        -replace "github.com/hashicorp/terraform-plugin-sdk/v2=../terraform-plugin-sdk" &&
+      go build -tags no_compose -ldflags "-s -w" -o "$out/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker &&
+      CASCADE_DOCKER_PROVIDER_VERSION="$version" "$out/pulumi-tfgen-docker" schema --skip-docs --out "$work/gen" \
+        >"$work/tfgen.log" 2>&1 || { cat "$work/tfgen.log" >&2; exit 1; }
+    node -e '
+      const fs = require("fs"); const [file, version] = process.argv.slice(1);
+      const schema = JSON.parse(fs.readFileSync(file, "utf8")); schema.version = version;
+      fs.writeFileSync(file, JSON.stringify(schema));
+    ' "$work/gen/schema.json" "$version" &&
+      cp "$work/gen/schema.json" "$work/gen/bridge-metadata.json" cmd/pulumi-resource-docker/ &&
+      go build -tags no_compose -ldflags "-s -w -X main.version=$version" \
+        -o "$out/bin/pulumi-resource-docker" ./cmd/pulumi-resource-docker
+  ) || return 1
+  # The schema the provider serves, for test/docker/provider-schema.test.ts.
+  cp "$work/gen/schema.json" "$out/schema.json" && rm -rf "$work" "$out/pulumi-tfgen-docker"
 }
 
 build_one() {
@@ -126,7 +176,7 @@ build_one() {
         # tools/pulumi-kubernetes/cmd/pulumi-resource-kubernetes (the same entry point) instead, generating the two
         # files the way generate.go does (schema.json with its version set, compacted) into a temp dir and handing
         # them to `go build -overlay` (overlays may not touch the module cache, hence the local main package).
-        local src gen; src="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
+        local src gen; src="$(moddir "$d" github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
         gen="$tmp/gen"; mkdir -p "$gen"
         node -e '
           const fs = require("fs"); const [src, pkg, out, version] = process.argv.slice(1);
@@ -143,6 +193,7 @@ build_one() {
           -o "$tmp/bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
         rm -rf "$gen"
         ;;
+      pulumi-docker) build_docker_provider "$d" "$tmp" "${ver#v}" ;;
       k8s)
         local b
         for b in kube-apiserver kube-controller-manager kube-scheduler; do
@@ -155,16 +206,16 @@ build_one() {
       kwok)
         go build -ldflags "-s -w" -o "$tmp/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
         # kwok's own stage definitions (node lifecycle, pod lifecycle), used by scripts/k8s-local.sh.
-        local kdir; kdir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
+        local kdir; kdir="$(moddir "$d" sigs.k8s.io/kwok)/kustomize/stage"
         mkdir -p "$tmp/stages"
         cp "$kdir/node/fast/node-initialize.yaml" "$kdir/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
           "$kdir"/pod/fast/pod-{ready,complete,delete}.yaml "$tmp/stages/"
         chmod -R u+w "$tmp/stages"
         ;;
     esac
-  ) || { log "FAILED to build $c $ver"; return 1; }
+  ) || { log "FAILED to build $c $ver"; rm -rf "$tmp"; return 1; }
   local b; for b in $(binaries_of "$c"); do
-    [[ -x "$tmp/bin/$b" ]] || { log "FAILED to build $c $ver: no $b"; return 1; }
+    [[ -x "$tmp/bin/$b" ]] || { log "FAILED to build $c $ver: no $b"; rm -rf "$tmp"; return 1; }
   done
   # CPU time of this shell's children (build_one runs in its own subshell, so that is this build only).
   times > "$tmp/.times"
@@ -185,7 +236,7 @@ build_one() {
 
 print_env() {
   local c path=""
-  for c in pulumi pulumi-kubernetes; do path="$(bindir_of "$c"):$path"; done
+  for c in pulumi pulumi-kubernetes pulumi-docker; do path="$(bindir_of "$c"):$path"; done
   echo "export PATH=\"${path}\$PATH\""
   echo "export PULUMI_SKIP_UPDATE_CHECK=true"
   echo "export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
@@ -211,6 +262,10 @@ case "$cmd" in
     # with everything it started. Go's build cache keeps what was compiled: the next run resumes from there.
     set -m
     pids=(); next=0; over=0
+    # Interrupted: the builds go too (each is its own process group), then exit 130.
+    stop_builds() { for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done; }
+    trap 'stop_builds; exit 130' INT
+    trap 'stop_builds; exit 143' TERM
     while :; do
       running=0
       for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the stand-in agent image cascade/standin:dev without any registry:
-#   1. a root filesystem: this machine's node binary and the shared libraries `ldd` lists,
+#   1. a root filesystem: the project's node binary (node_modules/.bin/node, the Node.js that
+#      package.json installs) and the shared libraries `ldd` lists,
 #      the stand-in as one esbuild bundle, the static probe binary and its default spec;
 #   2. `docker import` of that filesystem as the base, then `docker build` of
 #      images/standin/Dockerfile on top (entrypoint, env, user, HEALTHCHECK).
@@ -17,7 +18,8 @@ rm -rf "$ROOTFS"
 mkdir -p "$ROOTFS"/{app,etc/cascade,usr/local/bin,tmp}
 chmod 1777 "$ROOTFS/tmp"
 
-node_binary=$(readlink -f "$(command -v node)")
+[[ -x "$ROOT/node_modules/.bin/node" ]] || { echo "no $ROOT/node_modules/.bin/node: run npm ci first" >&2; exit 1; }
+node_binary=$(readlink -f "$ROOT/node_modules/.bin/node")
 cp "$node_binary" "$ROOTFS/usr/local/bin/node"
 # `ldd` lines: "libm.so.6 => /lib/x86_64-linux-gnu/libm.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)".
 ldd "$node_binary" | grep -o '/[^ ]*' | while read -r library; do
@@ -28,7 +30,7 @@ done
 cp "$("$ROOT/probe/build.sh")" "$ROOTFS/usr/local/bin/cascade-probe"
 cp "$IMAGE_DIR/probe.json" "$ROOTFS/etc/cascade/probe.json"
 "$ROOT/node_modules/.bin/esbuild" "$ROOT/src/standin/main.ts" --bundle --platform=node \
-  --target=node20 --log-level=warning --outfile="$ROOTFS/app/standin.js"
+  --target=node24 --log-level=warning --outfile="$ROOTFS/app/standin.js"
 printf 'root:x:0:0::/:/nonexistent\nnobody:x:65534:65534::/:/nonexistent\n' >"$ROOTFS/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOTFS/etc/group"
 

@@ -1,45 +1,83 @@
 import { FleetError } from "../fleet/loader";
+import { engineErrorMessage, isEngineError } from "./engine-errors";
 import { EXIT, UsageError } from "./errors";
-import { deployCommand, DEPLOY_USAGE } from "./deploy-command";
-import { planCommand, PLAN_USAGE } from "./plan-command";
-import { demoCommand, DEMO_USAGE, rehearseCommand, REHEARSE_USAGE } from "./rehearse-command";
-import { rollbackCommand, ROLLBACK_USAGE } from "./rollback-command";
-
 type Command = (argv: string[]) => number | Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string; usage: string }> = {
+/* eslint-disable @typescript-eslint/no-require-imports -- each command's module is loaded only
+   when it runs (the rollout's and the rehearsal's modules take seconds to load), by require:
+   under mocha the TypeScript loader hooks require only. */
+const COMMANDS: Record<string, { summary: string; load: () => { run: Command; usage: string } }> = {
   plan: {
-    run: planCommand,
     summary: "validate a fleet and print its startup plan",
-    usage: PLAN_USAGE,
+    load: () => {
+      const m = require("./plan-command") as typeof import("./plan-command");
+      return { run: m.planCommand, usage: m.PLAN_USAGE };
+    },
   },
   deploy: {
-    run: deployCommand,
     summary: "preview, apply, verify health; roll back on failure",
-    usage: DEPLOY_USAGE,
+    load: () => {
+      const m = require("./deploy-command") as typeof import("./deploy-command");
+      return { run: m.deployCommand, usage: m.DEPLOY_USAGE };
+    },
   },
   rollback: {
-    run: rollbackCommand,
     summary: "roll a stack back to its last verified-good update",
-    usage: ROLLBACK_USAGE,
+    load: () => {
+      const m = require("./rollback-command") as typeof import("./rollback-command");
+      return { run: m.rollbackCommand, usage: m.ROLLBACK_USAGE };
+    },
+  },
+  history: {
+    summary: "list a stack's updates as verified, failed or rolled back, and why",
+    load: () => {
+      const m = require("./history-command") as typeof import("./history-command");
+      return { run: m.historyCommand, usage: m.HISTORY_USAGE };
+    },
+  },
+  unmark: {
+    summary: "take a version found bad later off the rollback targets",
+    load: () => {
+      const m = require("./unmark-command") as typeof import("./unmark-command");
+      return { run: m.unmarkCommand, usage: m.UNMARK_USAGE };
+    },
+  },
+  "rollout-spec": {
+    summary: "print what deploy and rollback need of this program (JSON; rollback runs it)",
+    load: () => {
+      const m = require("./rollout-spec-command") as typeof import("./rollout-spec-command");
+      return { run: m.rolloutSpecCommand, usage: m.ROLLOUT_SPEC_USAGE };
+    },
   },
   rehearse: {
-    run: rehearseCommand,
     summary: "bring the stack's fleet up on the local Docker engine with stand-ins, and report",
-    usage: REHEARSE_USAGE,
+    load: () => {
+      const m = require("./rehearse-command") as typeof import("./rehearse-command");
+      return { run: m.rehearseCommand, usage: m.REHEARSE_USAGE };
+    },
+  },
+  export: {
+    summary: "write the stack's fleet as a Docker Compose file (export compose)",
+    load: () => {
+      const m = require("./export-command") as typeof import("./export-command");
+      return { run: m.exportCommand, usage: m.EXPORT_USAGE };
+    },
   },
   demo: {
-    run: demoCommand,
     summary: "rehearse the stack if a Docker engine is reachable, else print its plan",
-    usage: DEMO_USAGE,
+    load: () => {
+      const m = require("./rehearse-command") as typeof import("./rehearse-command");
+      return { run: m.demoCommand, usage: m.DEMO_USAGE };
+    },
   },
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const USAGE = `usage: cascade <command> [options]
 
 commands:
 ${Object.entries(COMMANDS)
-  .map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`)
+  .map(([name, { summary }]) => `  ${name.padEnd(12)} ${summary}`)
   .join("\n")}
 
 Run "cascade <command> --help" for a command's options.`;
@@ -55,30 +93,66 @@ export async function main(argv: string[]): Promise<number> {
     return isHelp ? EXIT.ok : EXIT.usage;
   }
   try {
+    const { run, usage } = command.load();
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(command.usage);
+      console.log(usage);
       return EXIT.ok;
     }
-    return await command.run(rest);
+    return await run(rest);
   } catch (error) {
-    return report(error);
+    return report(error, stackArgument(rest));
   }
 }
 
-function report(error: unknown): number {
+/** The command line's --stack, which an engine error may not name. */
+function stackArgument(argv: string[]): string | undefined {
+  const index = argv.indexOf("--stack");
+  if (index >= 0) return argv[index + 1];
+  return argv.find((arg) => arg.startsWith("--stack="))?.slice("--stack=".length);
+}
+
+function report(error: unknown, stack?: string): number {
+  if (process.env.CASCADE_DEBUG) console.error((error as Error).stack);
   if (error instanceof UsageError) {
     console.error(`${error.message}\n\n${error.usage}`);
     return EXIT.usage;
   }
   if (error instanceof FleetError) {
     console.error(error.errors.join("\n"));
-    return EXIT.invalidInput;
+    return EXIT.failed;
   }
-  console.error(`cascade: ${(error as Error).message ?? String(error)}`);
-  if (process.env.CASCADE_DEBUG) console.error((error as Error).stack);
-  return EXIT.invalidInput;
+  const message = isEngineError(error)
+    ? engineErrorMessage(error, stack)
+    : (error as Error).message;
+  console.error(`cascade: ${message ?? String(error)}`);
+  return EXIT.failed;
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => process.exit(code));
+/**
+ * The process entry: runs the command, then exits only once stdout and stderr have drained.
+ * `process.exit` right away would cut output to a pipe at the pipe's buffer (64 KiB).
+ */
+async function run(argv: string[]): Promise<never> {
+  for (const stream of [process.stdout, process.stderr]) {
+    // A reader that went away (`cascade plan --json | head`) is not an error of ours.
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+    });
+  }
+  process.on("uncaughtException", (error) => {
+    process.exitCode = report(error);
+    void drained().then(() => process.exit());
+  });
+  const code = await main(argv);
+  await drained();
+  process.exit(code);
 }
+
+/** Resolves when everything written to stdout and stderr so far has been handed to the OS. */
+function drained(): Promise<void[]> {
+  const flush = (stream: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => stream.write("", () => resolve()));
+  return Promise.all([flush(process.stdout), flush(process.stderr)]);
+}
+
+if (require.main === module) void run(process.argv.slice(2));

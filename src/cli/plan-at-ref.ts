@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FleetError, loadFleet } from "../fleet/loader";
+import { quote } from "../fleet/problems";
 import type { PlanSide } from "../fleet/plan-diff";
 import { planFleet, type Ordering } from "../fleet/planner";
 import { gitRepo } from "../rollout/git";
+import { fleetStackContext } from "../stack/settings";
 import { readStackFile } from "../stack/stack-file";
 
 /**
@@ -18,9 +20,9 @@ export function planAtRef(
 ): PlanSide {
   const git = gitRepo(root);
   const scratch = mkdtempSync(path.join(os.tmpdir(), "cascade-plan-diff-"));
-  const fetch = (file: string): string => {
+  const fetch = (file: string, missing = `${ref}:${file}: no such file at ${ref}`): string => {
     const text = git.show(ref, `./${file}`);
-    if (text === undefined) throw new FleetError([`${ref}:${file}: no such file at ${ref}`]);
+    if (text === undefined) throw new FleetError([missing]);
     const out = path.join(scratch, file);
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, text);
@@ -28,18 +30,20 @@ export function planAtRef(
   };
   try {
     let fleetFile: string;
-    let gpuAvailable: boolean | undefined;
+    let missing: string | undefined;
+    let context: { stack?: string; gpuAvailable?: boolean } = {};
     let ordering = target.ordering;
     if (target.stack) {
       fetch(`Pulumi.${target.stack}.yaml`);
       const stack = readStackFile(scratch, target.stack);
       fleetFile = stack.settings.fleet;
-      gpuAvailable = stack.settings.gpu;
+      missing = stack.fleetProblem(`${quote(fleetFile)}: no such file at ${quote(ref)}`);
+      context = fleetStackContext(target.stack, stack.settings);
       ordering ??= stack.settings.ordering;
     } else {
       fleetFile = path.relative(root, path.resolve(target.fleet!));
     }
-    const fleet = loadFleet(fetch(fleetFile), { stack: target.stack, gpuAvailable });
+    const fleet = loadFleet(fetch(fleetFile, missing), context);
     return { fleet, plan: planFleet(fleet, ordering ?? "waves") };
   } catch (error) {
     if (error instanceof FleetError) {

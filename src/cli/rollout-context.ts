@@ -1,30 +1,29 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { loadFleet } from "../fleet/loader";
 import type { Fleet } from "../fleet/model";
-import { namespaceName } from "../kubernetes/manifests";
-import type { RolloutContext } from "../rollout/context";
+import type { DeployRecord } from "../report/from-deploy";
+import { RolloutInterrupted, type RolloutContext, type VerifyFn } from "../rollout/context";
+import type { RolloutEvent } from "../rollout/events";
 import { openAutomationWorkspace } from "../rollout/automation-workspace";
 import { gitRepo } from "../rollout/git";
 import { kubernetesReadinessForStack } from "../rollout/kube-readiness";
-import { guardStackFile } from "../rollout/stack-file-guard";
-import { verifyDeployment, type ObservationSource } from "../rollout/verifier";
-import { loadProgramVersion } from "../rollout/version";
+import { prometheusErrorRate } from "../rollout/prometheus-error-rate";
+import type { Owner } from "../rollout/record";
 import { settingsFromConfig } from "../rollout/stack-config";
-import type { StackSettings } from "../stack/settings";
+import { verifyDeployment, type ObservationSource } from "../rollout/verifier";
+import { loadVersionSpec, stackSite, type StackSite } from "../rollout/version";
+import type { StackWorkspace } from "../rollout/workspace";
+import { fleetStackContext, type StackSettings } from "../stack/settings";
+import { stackFilePath } from "../stack/stack-file";
+import type { RolloutFlags } from "./args";
 import { confirmOnTerminal } from "./confirm";
+import { renderRolloutEvent } from "./render-rollout";
 import { UsageError } from "./errors";
 import { PROJECT_ROOT } from "./fleet-input";
-
-export interface RolloutFlags {
-  stack: string;
-  yes: boolean;
-  metricsFile?: string;
-  pollIntervalSeconds?: number;
-  /** Overrides the fleet's rollback_policy.health_check_window for every verify window. */
-  verifyWindowSeconds?: number;
-}
 
 /**
  * The Pulumi project deploy and rollback work on: the working directory when it holds a
@@ -35,93 +34,199 @@ export function rolloutProjectDir(cwd = process.cwd()): string {
 }
 
 /**
- * How the verify window observes agents for this stack: `target: kubernetes` reads each agent's
- * Deployment readiness from the API server of the stack's kubeconfig context (the agents' health
- * URLs are cluster-internal); otherwise the health URLs are requested (undefined: the default).
+ * How the verify window observes agents at `site`: on Kubernetes each agent's Deployment
+ * readiness from the API server of the site's kubeconfig context (the agents' health URLs are
+ * cluster-internal); otherwise the health URLs are requested (undefined: the default).
  */
-export function observationSourceFor(
-  stack: string,
-  settings: StackSettings,
-): ObservationSource | undefined {
-  if (settings.target !== "kubernetes") return undefined;
-  return kubernetesReadinessForStack({
-    kubeContext: settings.kubeContext,
-    namespace: namespaceName(stack, settings),
-  });
+export function observationSourceFor(site: StackSite): ObservationSource | undefined {
+  if (site.target !== "kubernetes") return undefined;
+  return kubernetesReadinessForStack({ kubeContext: site.kubeContext, namespace: site.namespace });
 }
 
-export interface RealRollout {
-  context: RolloutContext;
-  /** The stack's settings, as the engine hands them to the program (`pulumi config`). */
+/** The stack's settings and fleet by this checkout, as the engine hands them to the program. */
+export interface CurrentVersion {
   settings: StackSettings;
-  /** The fleet of this checkout's program for the stack. */
   fleet: Fleet;
+  site: StackSite;
+}
+
+export async function currentVersion(context: RolloutContext): Promise<CurrentVersion> {
+  const settings = settingsFromConfig(
+    await context.workspace.getAllConfig(),
+    `config of stack ${context.stack}`,
+  );
+  const fleet = loadFleet(
+    path.resolve(context.workspace.workDir, settings.fleet),
+    fleetStackContext(context.stack, settings),
+  );
+  return { settings, fleet, site: stackSite(context.stack, settings) };
+}
+
+/** `FILE` for the deploy window, `FILE` with `.<window>` before its extension for the others. */
+export function metricsFileFor(file: string, window: string): string {
+  if (window === "deploy") return file;
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.${window}${ext}`;
 }
 
 /**
  * The real context: Automation API on the project (rolloutProjectDir), git CLI, real clock,
- * terminal prompts; with the stack's settings and fleet read through the engine's config.
+ * terminal prompts, SIGINT/SIGTERM as `signal`. Reads nothing of the stack's settings: a
+ * rollback must work whatever state this checkout is in. With `record`, every event and the
+ * update's resource steps are also kept there (`--report`).
  */
-export async function realRolloutContext(flags: RolloutFlags, usage: string): Promise<RealRollout> {
+export async function realRolloutContext(
+  flags: RolloutFlags,
+  usage: string,
+  signal?: AbortSignal,
+  record?: DeployRecord,
+): Promise<RolloutContext> {
   if (!flags.yes && !process.stdin.isTTY) {
     throw new UsageError("stdin is not a terminal, so nothing can be confirmed: pass --yes", usage);
   }
-  requirePulumiCli();
   const projectDir = rolloutProjectDir();
+  // A misspelled stack is named as `plan` names it, before anything asks the engine.
+  stackFilePath(projectDir, flags.stack);
+  requirePulumiCli();
+  const git = gitRepo(projectDir);
+  if (flags.metricsFile) {
+    const problem = metricsFileProblem(flags.metricsFile, projectDir);
+    if (problem) throw new UsageError(problem, usage);
+  }
   const workspace = await openAutomationWorkspace(projectDir, flags.stack);
-  const settings = settingsFromConfig(
-    await workspace.getAllConfig(),
-    `config of stack ${flags.stack}`,
-  );
-  const fleet = loadFleet(path.resolve(projectDir, settings.fleet), {
-    stack: flags.stack,
-    gpuAvailable: settings.gpu,
-  });
-  const observe = observationSourceFor(flags.stack, settings);
-  const print = (text: string) => console.log(text);
-  const context: RolloutContext = {
+  const emit = (event: RolloutEvent) => {
+    record?.events.push({ atMs: Date.now(), event });
+    console.log(renderRolloutEvent(event));
+  };
+  const sleep = (ms: number) => abortableSleep(ms, signal);
+  return {
     stack: flags.stack,
     workspace,
     openWorkspace: openAutomationWorkspace,
-    git: gitRepo(projectDir),
-    loadVersion: loadProgramVersion,
-    confirm: confirmOnTerminal,
+    git,
+    loadVersion: loadVersionSpec,
+    confirm: (question, options) => confirmOnTerminal(question, options, signal),
     clock: { now: () => Date.now() },
-    print,
-    guardStackFile,
-    verify: async (request) => {
-      const policy =
-        flags.verifyWindowSeconds === undefined
-          ? request.policy
-          : { ...request.policy, healthCheckWindowSeconds: flags.verifyWindowSeconds };
-      print(
-        `Verifying ${request.label}: ${request.targets.length} agents, ${policy.healthCheckWindowSeconds}s window${flags.verifyWindowSeconds === undefined ? "" : " (--verify-window)"}, ${observe ? "readiness from the Kubernetes API" : "health URLs"}`,
-      );
-      const result = await verifyDeployment({
-        ...request,
-        policy,
-        observe,
-        clock: { now: () => Date.now() },
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        pollIntervalMs: flags.pollIntervalSeconds ? flags.pollIntervalSeconds * 1000 : undefined,
-        onPoll: (poll, verdict) => {
-          const failing =
-            request.targets.length -
-            poll.results.filter((r) => r.outcome === "healthy" || r.outcome === "degraded").length;
-          const elapsed = Math.round((poll.atMs - request.deployEndMs) / 1000);
-          print(
-            `  +${elapsed}s: ${request.targets.length - failing}/${request.targets.length} healthy or degraded${verdict.kind === "rollback" ? ` -> ${verdict.trigger.action}` : ""}`,
-          );
-        },
-      });
-      if (flags.metricsFile) {
-        writeFileSync(flags.metricsFile, await result.metrics.registry.metrics());
-        print(`  startup metrics written to ${flags.metricsFile} (Prometheus text format)`);
-      }
-      return result;
-    },
+    sleep,
+    emit,
+    onStep: record && ((step) => record.steps.push({ atMs: Date.now(), step })),
+    run: randomBytes(3).toString("hex"),
+    owner: thisProcess(),
+    isAlive: processAlive,
+    signal,
+    verify: verifyWindow(flags, emit, sleep),
   };
-  return { context, settings, fleet };
+}
+
+function verifyWindow(
+  flags: RolloutFlags,
+  emit: (event: RolloutEvent) => void,
+  sleep: (ms: number) => Promise<void>,
+): VerifyFn {
+  return async (request) => {
+    const policy =
+      flags.verifyWindowSeconds === undefined
+        ? request.policy
+        : { ...request.policy, healthCheckWindowSeconds: flags.verifyWindowSeconds };
+    const observe = observationSourceFor(request.site);
+    const prometheusUrl = request.site.target === "docker" ? request.site.prometheusUrl : undefined;
+    emit({
+      kind: "verify-started",
+      label: request.label,
+      agents: request.targets.length,
+      windowSeconds: policy.healthCheckWindowSeconds,
+      overridden: flags.verifyWindowSeconds !== undefined,
+      source: observe ? "kubernetes-api" : "health-urls",
+      ...(prometheusUrl ? { errorRate: "prometheus" as const } : {}),
+    });
+    const result = await verifyDeployment({
+      ...request,
+      policy,
+      observe,
+      errorRate: prometheusUrl ? prometheusErrorRate(prometheusUrl) : undefined,
+      clock: { now: () => Date.now() },
+      sleep,
+      pollIntervalMs: flags.pollIntervalSeconds ? flags.pollIntervalSeconds * 1000 : undefined,
+      onPoll: (poll, verdict) =>
+        emit({
+          kind: "verify-poll",
+          sinceDeployMs: poll.atMs - request.deployEndMs,
+          agents: request.targets.length,
+          poll,
+          verdict,
+        }),
+    });
+    if (flags.metricsFile) {
+      const file = metricsFileFor(flags.metricsFile, request.window);
+      result.metrics.registry.setDefaultLabels({ cascade_window: request.window });
+      writeFileSync(file, await result.metrics.registry.metrics());
+      emit({ kind: "metrics-written", file });
+    }
+    return result;
+  };
+}
+
+/**
+ * Why `--metrics-file FILE` cannot be used: inside the repository and not ignored by git, it
+ * would make the working tree dirty, and the next deploy would refuse it.
+ */
+export function metricsFileProblem(file: string, projectDir: string): string | undefined {
+  const absolute = path.resolve(file);
+  let root: string;
+  try {
+    root = execFileSync("git", ["rev-parse", "--show-toplevel"], {
+      cwd: projectDir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return undefined;
+  }
+  const inside = path.relative(root, absolute);
+  if (inside.startsWith("..") || path.isAbsolute(inside)) return undefined;
+  try {
+    execFileSync("git", ["check-ignore", "-q", inside], { cwd: root, stdio: "ignore" });
+    return undefined;
+  } catch {
+    return `--metrics-file ${file} is inside the repository (${root}) and not ignored by git: writing it would leave uncommitted changes, and the next cascade deploy would refuse the dirty tree. Write it outside the repository (node_exporter's textfile directory, say) or add it to .gitignore.`;
+  }
+}
+
+/** This process, as a lease or a worktree names its owner. */
+export function thisProcess(): Owner {
+  return { user: os.userInfo().username, host: os.hostname(), pid: process.pid };
+}
+
+/** Whether `owner`'s process is alive: only knowable on this host. */
+export function processAlive(owner: Owner): boolean | undefined {
+  if (owner.host !== os.hostname()) return undefined;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new RolloutInterrupted());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new RolloutInterrupted());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The stack's workspace in the rollout project, for commands that only read or record. */
+export async function projectWorkspace(stack: string): Promise<StackWorkspace> {
+  requirePulumiCli();
+  return openAutomationWorkspace(rolloutProjectDir(), stack);
 }
 
 function requirePulumiCli() {

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { PROBE_PATH } from "./paths";
+import { FILES_MOUNT, PROBE_PATH } from "./paths";
 
 /** One file for the stack's files volume. */
 export interface AgentFile {
@@ -12,8 +12,8 @@ export interface AgentFile {
 export interface AgentFilesArgs {
   /** Name of the Docker volume to create. */
   volumeName: string;
-  /** Image to create the (never started) seeder container from: any image already on the host. */
-  seederImage: pulumi.Input<string>;
+  /** Image reference to create the (never started) seeder container from: any of the fleet's. */
+  seederImage: string;
   /** The static probe binary on the machine running Pulumi; omitted when no container runs it. */
   probeBinary?: { source: string; sha256: string };
   /** The agents' model configs and any other small files. */
@@ -33,6 +33,8 @@ export interface AgentFilesArgs {
 export class AgentFiles extends pulumi.ComponentResource {
   public readonly volume: docker.Volume;
   public readonly seeder: docker.Container;
+  /** The image the seeder was created from. */
+  public readonly seederImage: docker.RemoteImage;
   public readonly volumeName: pulumi.Output<string>;
 
   constructor(name: string, args: AgentFilesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,20 +53,32 @@ export class AgentFiles extends pulumi.ComponentResource {
         permissions: "0755",
       });
     }
+    this.seederImage = new docker.RemoteImage(
+      `${name}-seeder-image`,
+      { name: args.seederImage, keepLocally: true },
+      { parent: this },
+    );
     this.seeder = new docker.Container(
       `${name}-seeder`,
       {
         name: pulumi.interpolate`${this.volume.name}-seeder`,
-        image: args.seederImage,
+        image: this.seederImage.imageId,
         command: ["true"],
         start: false,
         mustRun: false,
         networkMode: "none",
-        volumes: [{ volumeName: this.volume.name, containerPath: "/opt/cascade" }],
+        volumes: [{ volumeName: this.volume.name, containerPath: FILES_MOUNT }],
         uploads,
       },
-      // A fixed container name: the old seeder must go before its replacement is created.
-      { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["uploads"] },
+      {
+        parent: this,
+        // A fixed container name: the old seeder must go before its replacement is created.
+        deleteBeforeReplace: true,
+        replaceOnChanges: ["uploads"],
+        // The seeder never runs, so which image it was made from does not matter once it exists:
+        // a new tag of that agent replaces the agent, not the volume's files.
+        ignoreChanges: ["image"],
+      },
     );
     this.volumeName = this.volume.name;
     this.registerOutputs({ volumeName: this.volumeName });

@@ -1,71 +1,38 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { Directory } from "../targets/directory";
 import type { ContainerSpec } from "./container-spec";
-
-/**
- * The containers of a stack by agent name, so an agent can wait for one in any group: the
- * planner's edges cross groups. fleet.ts builds groups and agents in dependency order, so a
- * dependency's container normally exists already and `dependsOn` is a plain array. Only when
- * two groups depend on each other (possible in `dependencies` ordering) does a container wait
- * for a promise of one built later: Pulumi wraps a promised dependsOn in an Output and walks
- * the resolved resources' whole object graph, which costs O(stack size) per container.
- */
-export class ContainerDirectory {
-  private readonly built = new Map<string, docker.Container>();
-
-  /** The container, if already constructed. */
-  find(agent: string): docker.Container | undefined {
-    return this.built.get(agent);
-  }
-
-  private readonly entries = new Map<
-    string,
-    { promise: Promise<docker.Container>; resolve: (c: docker.Container) => void }
-  >();
-
-  get(agent: string): Promise<docker.Container> {
-    return this.entry(agent).promise;
-  }
-
-  set(agent: string, container: docker.Container): void {
-    this.built.set(agent, container);
-    this.entry(agent).resolve(container);
-  }
-
-  private entry(agent: string) {
-    let entry = this.entries.get(agent);
-    if (!entry) {
-      let resolve!: (c: docker.Container) => void;
-      const promise = new Promise<docker.Container>((r) => (resolve = r));
-      entry = { promise, resolve };
-      this.entries.set(agent, entry);
-    }
-    return entry;
-  }
-}
 
 export interface AgentGroupArgs {
   /** The group's name in the fleet (e.g. core_platform), for the `group` output. */
   group: string;
   /**
    * One spec per agent of the group, from containerSpec(); their `dependsOn` are agent names.
-   * In dependency order (a dependency before its dependents) for the fast path, see
-   * ContainerDirectory.
+   * In dependency order (a dependency before its dependents) for the fast path, see `directory`.
    */
   containers: ContainerSpec[];
-  /** The pulled image per image reference (RemoteImage.imageId), so a new image replaces containers. */
-  images: Record<string, pulumi.Input<string>>;
   /** The stack's network; omitted in host network mode. */
   network?: pulumi.Input<string>;
-  /** Where every container of the stack is registered, for the dependsOn edges. */
-  directory: ContainerDirectory;
+  /**
+   * Every container of the stack by agent name, so an agent can wait for one in any group: the
+   * planner's edges cross groups. fleet.ts builds groups and agents in dependency order, so a
+   * dependency's container normally exists already and `dependsOn` is a plain array. Only when
+   * two groups depend on each other (possible in `dependencies` ordering) does a container wait
+   * for a promise of one built later: Pulumi wraps a promised dependsOn in an Output and walks
+   * the resolved resources' whole object graph, which costs O(stack size) per container.
+   */
+  directory: Directory<docker.Container>;
   /** Resources every container waits for besides its agents (the files volume's seeder). */
   prerequisites?: pulumi.Resource[];
 }
 
 /**
- * `cascade:docker:AgentGroup`: one container per agent of a fleet group, each created only
- * once healthy (`wait`), after exactly the containers the planner says it waits for.
+ * `cascade:docker:AgentGroup`: per agent of a fleet group, its image (a RemoteImage of its own,
+ * `keepLocally`) and its container, created from the image's id, so that a new image replaces
+ * the container, and created only once healthy (`wait`), after exactly the containers the planner
+ * says it waits for. Each agent owns its image resource: a new tag replaces the agent's image and
+ * container and nothing else, and a targeted update of the agent's resources (the rollback's
+ * stages) takes the image with it.
  */
 export class AgentGroup extends pulumi.ComponentResource {
   public readonly group: string;
@@ -73,15 +40,21 @@ export class AgentGroup extends pulumi.ComponentResource {
   public readonly containers: Record<string, docker.Container>;
   /** Per agent, its container name. */
   public readonly containerNames: Record<string, pulumi.Output<string>>;
+  /** Per agent, its image. */
+  public readonly images: Record<string, docker.RemoteImage>;
 
   constructor(name: string, args: AgentGroupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cascade:docker:AgentGroup", name, {}, opts);
     this.group = args.group;
     this.containers = {};
     this.containerNames = {};
+    this.images = {};
     for (const spec of args.containers) {
-      const image = args.images[spec.image];
-      if (image === undefined) throw new Error(`no image resource for ${spec.image}`);
+      const image = new docker.RemoteImage(
+        `${name}-${spec.agent}-image`,
+        { name: spec.image, keepLocally: true },
+        { parent: this },
+      );
       const prerequisites = args.prerequisites ?? [];
       const built = spec.dependsOn.map((agent) => args.directory.find(agent));
       const dependsOn: pulumi.Input<pulumi.Resource[]> = built.every(
@@ -93,7 +66,7 @@ export class AgentGroup extends pulumi.ComponentResource {
           );
       const container = new docker.Container(
         `${name}-${spec.agent}`,
-        containerArgs(spec, image, args.network),
+        containerArgs(spec, image.imageId, args.network),
         {
           parent: this,
           dependsOn,
@@ -108,6 +81,7 @@ export class AgentGroup extends pulumi.ComponentResource {
       args.directory.set(spec.agent, container);
       this.containers[spec.agent] = container;
       this.containerNames[spec.agent] = container.name;
+      this.images[spec.agent] = image;
     }
     this.registerOutputs({ containerNames: this.containerNames });
   }
@@ -131,6 +105,7 @@ function containerArgs(
     deviceRequests: spec.deviceRequests,
     cpus: spec.cpus,
     memory: spec.memory,
+    memorySwap: spec.memorySwap,
     memoryReservation: spec.memoryReservation,
     securityOpts: spec.securityOpts,
     readOnly: spec.readOnly,

@@ -1,9 +1,9 @@
-import type { Agent, RestartPolicy } from "../fleet/model";
-import type { PlannedAgent } from "../fleet/planner";
+import type { Agent, Fleet, RestartPolicy } from "../fleet/model";
+import type { Plan, PlannedAgent } from "../fleet/planner";
 import type { StackSettings } from "../stack/settings";
 import { dockerHealthcheck, type DockerHealthcheck } from "./healthcheck";
-import { containerName, kebab } from "./names";
 import { FILES_MOUNT, PROBE_PATH } from "./paths";
+import { containerName, filesVolumeName, kebab } from "../targets/names";
 import {
   agentEnvironment,
   imageReference,
@@ -51,6 +51,7 @@ export interface ContainerSpec {
   }[];
   cpus?: string;
   memory?: number;
+  memorySwap?: number;
   memoryReservation?: number;
   securityOpts: string[];
   readOnly: boolean;
@@ -73,6 +74,8 @@ export interface ContainerSpecContext {
   settings: Pick<
     StackSettings,
     | "gpu"
+    | "runGpuAgentsOnCpu"
+    | "maxCpus"
     | "imageRegistry"
     | "imageTag"
     | "imageTags"
@@ -112,7 +115,7 @@ export function containerSpec(
   const { settings, stack } = context;
   if (planned.name !== agent.name)
     throw new Error(`plan entry ${planned.name} is not ${agent.name}`);
-  if (agent.gpu && !settings.gpu) {
+  if (agent.gpu && !settings.gpu && !settings.runGpuAgentsOnCpu) {
     throw new Error(`${agent.name} needs a GPU but stack ${stack} has cascade:gpu false`);
   }
   const hostNetwork = settings.networkMode === "host";
@@ -160,16 +163,22 @@ export function containerSpec(
   };
   if (agent.security.readOnlyRootFilesystem) spec.tmpfs = { "/tmp": "rw,noexec,nosuid,size=64m" };
   if (agent.security.user !== undefined) spec.user = agent.security.user;
-  if (agent.gpu) {
+  if (agent.gpu && settings.gpu) {
     spec.deviceRequests = [
       agent.gpu.deviceIds.length > 0
         ? { driver: "nvidia", capabilities: ["gpu"], deviceIds: [...agent.gpu.deviceIds] }
         : { driver: "nvidia", capabilities: ["gpu"], count: agent.gpu.count },
     ];
   }
-  if (agent.resources.cpus !== undefined) spec.cpus = String(agent.resources.cpus);
-  if (agent.resources.memoryBytes !== undefined)
+  if (agent.resources.cpus !== undefined) {
+    spec.cpus = dockerCpus(Math.min(agent.resources.cpus, settings.maxCpus ?? Infinity));
+  }
+  if (agent.resources.memoryBytes !== undefined) {
     spec.memory = megabytes(agent.resources.memoryBytes);
+    // No swap, as on Kubernetes. Left unset, Docker would fill in twice the memory, which the
+    // provider reads back as a change on every preview.
+    spec.memorySwap = spec.memory;
+  }
   if (agent.resources.memoryReservationBytes !== undefined) {
     spec.memoryReservation = megabytes(agent.resources.memoryReservationBytes);
   }
@@ -181,6 +190,34 @@ export function containerSpec(
   }
   if (modelConfig) spec.modelConfig = modelConfig;
   return spec;
+}
+
+/** Every agent's spec from the fleet and its plan, in fleet order: the Pulumi program's and Compose's. */
+export function containerSpecs(
+  fleet: Fleet,
+  plan: Plan,
+  context: Pick<ContainerSpecContext, "stack" | "settings">,
+): ContainerSpec[] {
+  const planned = new Map(plan.agents.map((agent) => [agent.name, agent]));
+  return fleet.agents.map((agent) => {
+    const entry = planned.get(agent.name);
+    if (!entry) throw new Error(`the plan has no entry for ${agent.name}`);
+    return containerSpec(agent, entry, {
+      ...context,
+      host: fleet.host,
+      filesVolume: filesVolumeName(context.stack),
+    });
+  });
+}
+
+/**
+ * CPUs as the provider reads them back from Docker (NanoCPUs): "1.0", "2.0", "0.5", "1.25". Any
+ * other spelling ("1") differs from the state after every `up`, and `cpus` forces replacement.
+ */
+export function dockerCpus(cpus: number): string {
+  const nanos = Math.round(cpus * 1e9);
+  if (nanos % 1e9 === 0) return `${nanos / 1e9}.0`;
+  return (nanos / 1e9).toFixed(9).replace(/0+$/, "");
 }
 
 function megabytes(bytes: number): number {

@@ -2,125 +2,158 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { healthEndpoint } from "../fleet/health-endpoint";
 import type { PlannedAgent } from "../fleet/planner";
-import type { AgentOutput, FleetDeploymentArgs } from "../targets/fleet-deployment";
+import { topologicalOrder } from "../fleet/graph";
+import { FORMERLY_AT_STACK_ROOT } from "../targets/aliases";
+import { Directory } from "../targets/directory";
+import type { AgentOutput, FleetArgs } from "../targets/fleet-deployment";
 import { AgentFiles } from "./agent-files";
-import { AgentGroup, ContainerDirectory } from "./agent-group";
-import { containerSpec, type ContainerSpec } from "./container-spec";
-import { healthPath } from "./healthcheck";
+import { AgentGroup, type AgentGroupArgs } from "./agent-group";
+import { containerSpecs, type ContainerSpec } from "./container-spec";
 import { DockerMonitoring } from "./monitoring";
-import { containerName, defaultNetworkName, filesVolumeName, imageResourceName } from "./names";
+import { containerName, filesVolumeName, networkName } from "../targets/names";
 
 /**
- * The Docker target: one provider for the stack's host, its network, one RemoteImage per
- * distinct image, the files volume, one AgentGroup per fleet group and the monitoring pair.
+ * `cascade:docker:Fleet`: one host's fleet on Docker. It owns the provider for the stack's host,
+ * its network, the files volume, one AgentGroup per fleet group (each agent's image and
+ * container) and the monitoring pair. Name it after the stack: its children keep the names they had
+ * at the stack root (`<stack>-network`, the groups by their fleet name), and an alias each
+ * (FORMERLY_AT_STACK_ROOT), so stacks deployed before it existed see no replacement.
  */
-export function deployDockerFleet(args: FleetDeploymentArgs): {
-  agents: Record<string, AgentOutput>;
-} {
-  const { stack, settings, fleet, plan } = args;
-  const provider = new docker.Provider(`${stack}-docker`, {
-    host: settings.dockerHost,
-    registryAuth: registryAuth(settings.imageRegistry, settings.registryUsername),
-  });
-  const opts = { provider };
-  const hostNetwork = settings.networkMode === "host";
-  const network = hostNetwork
-    ? undefined
-    : new docker.Network(
-        `${stack}-network`,
-        { name: settings.network ?? defaultNetworkName(stack), driver: "bridge" },
-        opts,
-      );
+export class DockerFleet extends pulumi.ComponentResource {
+  public readonly provider: docker.Provider;
+  /** The stack's network; none in host network mode. */
+  public readonly network?: docker.Network;
+  /** Per fleet group, its containers. */
+  public readonly groups: Record<string, AgentGroup>;
+  /** Prometheus and Grafana, with `cascade:monitoring` (the default). */
+  public readonly monitoring?: DockerMonitoring;
+  /** Per agent: container name, wave, health URL and URNs (the stack output `agents`). */
+  public readonly agents: Record<string, AgentOutput>;
 
-  const planned = new Map(plan.agents.map((agent) => [agent.name, agent]));
-  const specs: ContainerSpec[] = fleet.agents.map((agent) => {
-    const entry = planned.get(agent.name);
-    if (!entry) throw new pulumi.RunError(`the plan has no entry for ${agent.name}`);
-    return containerSpec(agent, entry, {
-      stack,
-      host: fleet.host,
-      settings,
-      filesVolume: filesVolumeName(stack),
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cascade:docker:Fleet", name, {}, opts);
+    const { stack, settings } = args;
+    const moved = { parent: this, aliases: FORMERLY_AT_STACK_ROOT };
+    this.provider = new docker.Provider(
+      `${name}-docker`,
+      {
+        host: settings.dockerHost,
+        registryAuth: registryAuth(settings.imageRegistry, settings.registryUsername),
+      },
+      moved,
+    );
+    const children = { ...moved, provider: this.provider };
+    this.network =
+      settings.networkMode === "host"
+        ? undefined
+        : new docker.Network(
+            `${name}-network`,
+            { name: networkName(stack, settings), driver: "bridge" },
+            children,
+          );
+    const specs = containerSpecs(args.fleet, args.plan, { stack, settings });
+    const files = new AgentFiles(
+      `${name}-files`,
+      {
+        volumeName: filesVolumeName(stack),
+        seederImage: specs[0].image,
+        probeBinary:
+          settings.healthProbe === "cascade-probe" ? probeBinary(settings.probeBinary) : undefined,
+        files: specs.flatMap((spec) => (spec.modelConfig ? [spec.modelConfig] : [])),
+      },
+      children,
+    );
+    this.groups = agentGroups(args, specs, {
+      network: this.network?.name,
+      prerequisites: [files.seeder],
+      opts: children,
     });
-  });
-
-  const images: Record<string, pulumi.Output<string>> = {};
-  for (const reference of new Set(specs.map((spec) => spec.image))) {
-    images[reference] = new docker.RemoteImage(
-      `${stack}-image-${imageResourceName(reference)}`,
-      { name: reference, keepLocally: true },
-      opts,
-    ).imageId;
+    if (settings.monitoring) {
+      this.monitoring = dockerMonitoring(`${name}-monitoring`, args, this.network, children);
+    }
+    this.agents = agentOutputs(args, this.groups);
+    this.registerOutputs({ agents: this.agents });
   }
+}
 
-  const files = new AgentFiles(
-    `${stack}-files`,
+/** Prometheus scraping every agent (by container name, or on 127.0.0.1 without a network). */
+function dockerMonitoring(
+  name: string,
+  { stack, settings, fleet }: FleetArgs,
+  network: docker.Network | undefined,
+  opts: pulumi.ComponentResourceOptions,
+): DockerMonitoring {
+  return new DockerMonitoring(
+    name,
     {
-      volumeName: filesVolumeName(stack),
-      seederImage: images[specs[0].image],
-      probeBinary:
-        settings.healthProbe === "cascade-probe" ? probeBinary(settings.probeBinary) : undefined,
-      files: specs.flatMap((spec) => (spec.modelConfig ? [spec.modelConfig] : [])),
+      fleet,
+      namePrefix: `cascade-${stack}`,
+      agentAddress: (agent) =>
+        `${network ? containerName(stack, agent) : "127.0.0.1"}:${agent.healthPort}`,
+      prometheusImage: settings.prometheusImage,
+      grafanaImage: settings.grafanaImage,
+      prometheusPort: settings.prometheusPort,
+      grafanaPort: settings.grafanaPort,
+      network: network?.name,
     },
     opts,
   );
+}
 
-  const directory = new ContainerDirectory();
-  const byAgent = new Map(fleet.agents.map((agent) => [agent.name, agent]));
+/** One AgentGroup per fleet group, groups and agents in build order (see buildOrder). */
+function agentGroups(
+  { fleet, plan }: FleetArgs,
+  specs: ContainerSpec[],
+  shared: Pick<AgentGroupArgs, "network" | "prerequisites"> & {
+    opts: pulumi.ComponentResourceOptions;
+  },
+): Record<string, AgentGroup> {
+  const directory = new Directory<docker.Container>();
+  const groupOf = new Map(fleet.agents.map((agent) => [agent.name, agent.group]));
   const order = buildOrder(plan.agents);
   const rank = new Map(order.agents.map((name, index) => [name, index]));
   const byRank = (a: ContainerSpec, b: ContainerSpec): number =>
     rank.get(a.agent)! - rank.get(b.agent)!;
-  const fleetGroups = new Map(fleet.groups.map((group) => [group.name, group]));
-  const groups = order.groups.map(
-    (name) =>
-      new AgentGroup(
-        name,
-        {
-          group: fleetGroups.get(name)?.name ?? name,
-          containers: specs.filter((spec) => byAgent.get(spec.agent)!.group === name).sort(byRank),
-          images,
-          network: network?.name,
-          directory,
-          prerequisites: [files.seeder],
-        },
-        opts,
-      ),
-  );
-
-  if (settings.monitoring) {
-    new DockerMonitoring(
-      `${stack}-monitoring`,
+  const groups: Record<string, AgentGroup> = {};
+  for (const group of order.groups) {
+    // Named by the fleet group alone, as at the stack root before DockerFleet: same URNs.
+    groups[group] = new AgentGroup(
+      group,
       {
-        fleet,
-        namePrefix: `cascade-${stack}`,
-        agentAddress: (agent) =>
-          `${hostNetwork ? "127.0.0.1" : containerName(stack, agent)}:${agent.healthPort}`,
-        prometheusImage: settings.prometheusImage,
-        grafanaImage: settings.grafanaImage,
-        prometheusPort: settings.prometheusPort,
-        grafanaPort: settings.grafanaPort,
-        network: network?.name,
+        group,
+        containers: specs.filter((spec) => groupOf.get(spec.agent) === group).sort(byRank),
+        network: shared.network,
+        directory,
+        prerequisites: shared.prerequisites,
       },
-      opts,
+      shared.opts,
     );
   }
+  return groups;
+}
 
+function agentOutputs(
+  { settings, fleet }: FleetArgs,
+  groups: Record<string, AgentGroup>,
+): Record<string, AgentOutput> {
+  const byName = new Map(fleet.agents.map((agent) => [agent.name, agent]));
   const agents: Record<string, AgentOutput> = {};
-  for (const group of groups) {
+  for (const group of Object.values(groups)) {
     for (const [name, container] of Object.entries(group.containers)) {
-      const agent = byAgent.get(name)!;
+      const agent = byName.get(name)!;
       agents[name] = {
         name: container.name,
         wave: agent.wave,
         healthUrl: pulumi.output(
-          `http://${settings.publicHost}:${agent.healthPort}${healthPath(agent.health)}`,
+          `http://${settings.publicHost}:${agent.healthPort}${healthEndpoint(agent)}`,
         ),
+        urns: [container.urn, group.images[name].urn],
       };
     }
   }
-  return { agents };
+  return agents;
 }
 
 /**
@@ -128,26 +161,11 @@ export function deployDockerFleet(args: FleetDeploymentArgs): {
  * so that, where the group graph allows, a group comes after the groups its agents wait for.
  */
 export function buildOrder(agents: PlannedAgent[]): { agents: string[]; groups: string[] } {
-  const waiting = new Map(agents.map((agent) => [agent.name, agent.dependsOn.length]));
-  const dependents = new Map<string, string[]>();
-  for (const agent of agents) {
-    for (const dependency of agent.dependsOn) {
-      const list = dependents.get(dependency) ?? [];
-      list.push(agent.name);
-      dependents.set(dependency, list);
-    }
-  }
-  const ready = agents.filter((agent) => agent.dependsOn.length === 0).map((agent) => agent.name);
-  const sorted: string[] = [];
-  for (let i = 0; i < ready.length; i++) {
-    sorted.push(ready[i]);
-    for (const next of dependents.get(ready[i]) ?? []) {
-      const left = waiting.get(next)! - 1;
-      waiting.set(next, left);
-      if (left === 0) ready.push(next);
-    }
-  }
-  if (sorted.length !== agents.length) throw new pulumi.RunError("the plan's edges have a cycle");
+  const { order: sorted, blocked } = topologicalOrder(
+    agents.map((agent) => agent.name),
+    new Map(agents.map((agent) => [agent.name, agent.dependsOn])),
+  );
+  if (blocked.length > 0) throw new pulumi.RunError("the plan's edges have a cycle");
 
   const groupOf = new Map(agents.map((agent) => [agent.name, agent.group]));
   const groupNames = [...new Set(sorted.map((name) => groupOf.get(name)!))];

@@ -1,17 +1,12 @@
-import type { Agent, HealthModel, HttpCheck } from "../fleet/model";
-import {
-  PROBE_SPEC_VERSION,
-  probeSpecSchema,
-  worstCaseProbeDurationMs,
-  type ProbeSpec,
-  type ProbeStage,
-} from "../health/probe-spec";
+import type { Agent, HealthModel } from "../fleet/model";
+import { probeSpec } from "./probe-stages";
 
 /**
  * THE place Docker healthchecks come from: an agent's health model compiled to the provider's
  * `healthcheck` block. Timing is the model's own (interval, timeout, retries, start period), so
  * the planner's worst case (`startPeriod + retries * (interval + timeout)`) is exactly what
- * Docker can take. What Docker cannot express is listed in docs/docker-target.md.
+ * Docker can take. The probe's stages come from probe-stages.ts. What Docker cannot express is
+ * listed in docs/docker-target.md.
  */
 
 /** The provider's `healthcheck` input with plain values; durations as Docker strings. */
@@ -33,14 +28,23 @@ export interface HealthcheckOptions {
   dependencyHost: (service: string) => string;
 }
 
-/** Time the probe keeps for itself (exec, JSON out) inside Docker's timeout. */
-const PROBE_OVERHEAD_MS = 500;
-const MAX_STAGE_TIMEOUT_MS = 60_000;
-
-/** Seconds as a Docker duration: 10 -> "10s", 0.5 -> "500ms". */
+/**
+ * Seconds as a Docker duration, spelled as Go's time.Duration prints it: 10 -> "10s", 0.5 ->
+ * "500ms", 90 -> "1m30s", 180 -> "3m0s", 3600 -> "1h0m0s". The provider reads the healthcheck
+ * back from Docker in that spelling, so any other ("180s") shows as a change after every `up`,
+ * and the healthcheck replaces the container.
+ */
 export function dockerDuration(seconds: number): string {
-  if (Number.isInteger(seconds)) return `${seconds}s`;
-  return `${Math.round(seconds * 1000)}ms`;
+  const ms = Math.round(seconds * 1000);
+  if (ms === 0) return "0s";
+  if (ms < 1000) return `${ms}ms`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const rest = (ms % 60_000) / 1000;
+  const secs = `${Number.isInteger(rest) ? rest : rest.toFixed(3).replace(/0+$/, "")}s`;
+  if (hours > 0) return `${hours}h${minutes}m${secs}`;
+  if (minutes > 0) return `${minutes}m${secs}`;
+  return secs;
 }
 
 export function dockerHealthcheck(agent: Agent, options: HealthcheckOptions): DockerHealthcheck {
@@ -55,103 +59,6 @@ export function dockerHealthcheck(agent: Agent, options: HealthcheckOptions): Do
     retries: health.retries,
     startPeriod: dockerDuration(health.startPeriodSeconds),
   };
-}
-
-/**
- * The progressive probe's spec (seed §1.3): port_listening -> api_responsive (or the staged
- * check's stages, in order) -> dependencies_connected (required) -> dependencies_optional
- * (non-critical: failing makes the agent degraded, not unhealthy). Every stage but the last
- * is critical, so a staged check is healthy only when its last stage passes. Stage timeouts
- * share Docker's timeout, so the probe always reports before Docker kills it.
- */
-export function probeSpec(
-  agent: Agent,
-  options: Pick<HealthcheckOptions, "dependencyHost">,
-): ProbeSpec {
-  const health = agent.health;
-  const draft: Omit<ProbeStage, "timeout_ms">[] = [
-    {
-      name: "port_listening",
-      kind: "tcp",
-      targets: [`127.0.0.1:${agent.healthPort}`],
-      critical: true,
-    },
-  ];
-  if (health.kind === "staged") {
-    const used = new Set(draft.map((stage) => stage.name));
-    for (const stage of health.stages) {
-      draft.push(httpStage(uniqueStageName(stage.name, used), [stage.check], true));
-    }
-  } else {
-    draft.push(...httpStagesByMethod("api_responsive", health.checks));
-  }
-  const url = (check: { service: string; port: number; path: string }): string =>
-    `http://${options.dependencyHost(check.service)}:${check.port}${check.path}`;
-  const required = health.dependencyChecks.filter((check) => check.required);
-  const optional = health.dependencyChecks.filter((check) => !check.required);
-  if (required.length > 0) {
-    draft.push({
-      name: "dependencies_connected",
-      kind: "http",
-      targets: required.map(url),
-      critical: true,
-    });
-  }
-  if (optional.length > 0) {
-    draft.push({
-      name: "dependencies_optional",
-      kind: "http",
-      targets: optional.map(url),
-      critical: false,
-    });
-  }
-  const budget = Math.max(draft.length, health.timeoutSeconds * 1000 - PROBE_OVERHEAD_MS);
-  const perStage = Math.min(MAX_STAGE_TIMEOUT_MS, Math.floor(budget / draft.length));
-  const spec = probeSpecSchema.parse({
-    version: PROBE_SPEC_VERSION,
-    service: agent.name,
-    stages: draft.map((stage) => ({ ...stage, timeout_ms: perStage })),
-  });
-  if (worstCaseProbeDurationMs(spec) >= health.timeoutSeconds * 1000) {
-    throw new Error(`${agent.name}: probe stages do not fit the ${health.timeoutSeconds}s timeout`);
-  }
-  return spec;
-}
-
-/** One stage per HTTP method (a stage has one method); the seed's POST /register/test is one. */
-function httpStagesByMethod(name: string, checks: HttpCheck[]): Omit<ProbeStage, "timeout_ms">[] {
-  const methods = [...new Set(checks.map((check) => check.method))];
-  return methods.map((method, index) =>
-    httpStage(
-      index === 0 ? name : `${name}_${method.toLowerCase()}`,
-      checks.filter((check) => check.method === method),
-      true,
-    ),
-  );
-}
-
-function httpStage(
-  name: string,
-  checks: HttpCheck[],
-  critical: boolean,
-): Omit<ProbeStage, "timeout_ms"> {
-  const method = checks[0]?.method ?? "GET";
-  return {
-    name,
-    kind: "http",
-    targets: checks.map((check) => `http://127.0.0.1:${check.port}${check.path}`),
-    critical,
-    ...(method === "GET" ? {} : { method }),
-  };
-}
-
-function uniqueStageName(raw: string, used: Set<string>): string {
-  let name = raw.toLowerCase().replace(/[^a-z0-9_]+/g, "_");
-  if (!/^[a-z]/.test(name)) name = `stage_${name}`;
-  let candidate = name;
-  for (let i = 2; used.has(candidate); i++) candidate = `${name}_${i}`;
-  used.add(candidate);
-  return candidate;
 }
 
 /**
@@ -178,9 +85,4 @@ export function curlCommand(
     ),
   ];
   return commands.join(" && ");
-}
-
-/** The path users poll for the agent's health (stack output): its first GET check (staged: the last stage). */
-export function healthPath(health: HealthModel): string {
-  return health.checks.find((check) => check.method === "GET")?.path ?? "/health";
 }

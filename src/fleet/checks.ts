@@ -1,7 +1,15 @@
 import { findCycle } from "./graph";
 import type { Fleet } from "./model";
+import { kebabName, NAME_MAX_LENGTH, RESERVED_NAMES } from "./names";
 import type { Normalized } from "./normalize";
-import { didYouMean, type FieldPath, type Problem } from "./problems";
+import {
+  formatFieldPath,
+  listNames,
+  quote,
+  Suggester,
+  type FieldPath,
+  type Problem,
+} from "./problems";
 
 /** What the stack knows that the fleet file does not. */
 export interface StackContext {
@@ -22,7 +30,7 @@ export function semanticProblems({ fleet, locations }: Normalized, stack: StackC
     if (first) {
       problems.push({
         path: [...path, "name"],
-        message: `duplicate agent name "${agent.name}" (also in group "${String(first[1])}"); rename one of them`,
+        message: `duplicate agent name ${quote(agent.name)} (also in group ${quote(first[1])}); rename one of them`,
       });
       return;
     }
@@ -30,19 +38,28 @@ export function semanticProblems({ fleet, locations }: Normalized, stack: StackC
     pathOf.set(agent.name, path);
   });
 
+  const agentSuggester = new Suggester(byName.keys());
   for (const [i, agent] of fleet.agents.entries()) {
     const path = locations[i].path;
+    const listed = new Map<string, number>();
     agent.dependsOn.forEach((dependency, j) => {
       const target = byName.get(dependency);
-      if (!target) {
+      const earlier = listed.get(dependency);
+      listed.set(dependency, earlier ?? j);
+      if (earlier !== undefined) {
         problems.push({
           path: [...path, "depends_on", j],
-          message: `unknown dependency "${dependency}": no agent of that name in ${fleet.source}.${didYouMean(dependency, byName.keys())}`,
+          message: `${quote(dependency)} is listed twice in depends_on (also at [${earlier}]); remove the repeat`,
+        });
+      } else if (!target) {
+        problems.push({
+          path: [...path, "depends_on", j],
+          message: `unknown dependency ${quote(dependency)}: no agent of that name in ${fleet.source}.${agentSuggester.didYouMean(dependency)}`,
         });
       } else if (agent.wave && target.wave > agent.wave) {
         problems.push({
           path: [...path, "depends_on", j],
-          message: `"${agent.name}" is declared in ${waveName(fleet, agent.wave)} but depends on "${dependency}" in the later ${waveName(fleet, target.wave)}; move "${agent.name}" to ${waveName(fleet, target.wave)} or later, or drop the dependency`,
+          message: `${quote(agent.name)} is declared in ${waveName(fleet, agent.wave)} but depends on ${quote(dependency)} in the later ${waveName(fleet, target.wave)}; move ${quote(agent.name)} to ${waveName(fleet, target.wave)} or later, or drop the dependency`,
         });
       }
     });
@@ -60,13 +77,67 @@ export function semanticProblems({ fleet, locations }: Normalized, stack: StackC
     });
   }
 
-  problems.push(...portClashes(fleet, locations), ...agentProblems(fleet, locations, stack));
+  problems.push(
+    ...convertedNameProblems(fleet, locations),
+    ...portClashes(fleet, locations),
+    ...agentProblems(fleet, locations, stack),
+    ...waveProblems(fleet),
+  );
+  return problems;
+}
+
+function waveProblems(fleet: Fleet): Problem[] {
+  const problems: Problem[] = [];
+  const first = new Map<string, number>();
   fleet.waves.forEach((wave, i) => {
+    const earlier = first.get(wave.name);
+    if (earlier !== undefined) {
+      problems.push({
+        path: ["waves", i, "name"],
+        message: `wave ${quote(wave.name)} is declared twice (also waves[${earlier}]); give each wave its own name`,
+      });
+    } else {
+      first.set(wave.name, i);
+    }
     if (wave.windowEndSeconds <= wave.windowStartSeconds) {
       problems.push({
         path: ["waves", i, "window"],
-        message: `wave "${wave.name}" window ends before it starts; write [start, end]`,
+        message: `wave ${quote(wave.name)} window ends before it starts; write [start, end]`,
       });
+    }
+  });
+  return problems;
+}
+
+/**
+ * Agent names as the targets convert them (container `cascade-<stack>-<kebab>`, Kubernetes
+ * DNS-1123 label): too long, taken by the stack's own containers, or shared by two agents.
+ */
+function convertedNameProblems(fleet: Fleet, locations: Normalized["locations"]): Problem[] {
+  const problems: Problem[] = [];
+  const owner = new Map<string, { name: string; path: FieldPath }>();
+  fleet.agents.forEach((agent, i) => {
+    const path = [...locations[i].path, "name"];
+    const converted = kebabName(agent.name);
+    const reserved = RESERVED_NAMES.get(converted);
+    const other = owner.get(converted);
+    if (converted.length > NAME_MAX_LENGTH) {
+      problems.push({
+        path,
+        message: `${quote(agent.name)} becomes ${quote(converted)} as a container and Kubernetes name, ${converted.length} characters where at most ${NAME_MAX_LENGTH} fit; shorten the name`,
+      });
+    } else if (reserved) {
+      problems.push({
+        path,
+        message: `${quote(agent.name)} becomes ${quote(converted)}, the name of ${reserved}; rename the agent`,
+      });
+    } else if (other && other.name !== agent.name) {
+      problems.push({
+        path,
+        message: `${quote(agent.name)} and ${quote(other.name)} (${formatFieldPath(other.path)}) both become ${quote(converted)} as container and Kubernetes names; rename one of them`,
+      });
+    } else if (!other) {
+      owner.set(converted, { name: agent.name, path });
     }
   });
   return problems;
@@ -86,7 +157,7 @@ function portClashes(fleet: Fleet, locations: Normalized["locations"]): Problem[
       if (taken !== undefined && taken !== agent.name) {
         problems.push({
           path: [...locations[i].path, "ports", kind],
-          message: `port ${port} of "${agent.name}" is already used by "${taken}" on host ${fleet.host}; pick a free port from the port plan`,
+          message: `port ${port} of ${quote(agent.name)} is already used by ${quote(taken)} on host ${fleet.host}; pick a free port from the port plan`,
         });
       } else {
         owner.set(port, agent.name);
@@ -107,17 +178,18 @@ function agentProblems(
     if (agent.gpu && stack.gpuAvailable === false) {
       problems.push({
         path: [...path, "gpu"],
-        message: `"${agent.name}" asks for a GPU but stack ${stack.stack ?? "(this stack)"} is configured without one (cascade:gpu is false); set gpu: false for this agent, or cascade:gpu: true if the host has an NVIDIA GPU`,
+        message: `${quote(agent.name)} asks for a GPU but stack ${stack.stack ?? "(this stack)"} is configured without one (cascade:gpu is false); set gpu: false for this agent, cascade:gpu: true if the host has an NVIDIA GPU, or cascade:runGpuAgentsOnCpu: true to run it without one (to try the fleet on a machine without a GPU)`,
       });
     }
     const declaredChecks =
       "dependency_checks" in entry.health_check ? entry.health_check.dependency_checks : undefined;
     if (Array.isArray(declaredChecks)) {
+      const dependencies = new Set(agent.dependsOn);
       declaredChecks.forEach((check, j) => {
-        if (!agent.dependsOn.includes(check.service)) {
+        if (!dependencies.has(check.service)) {
           problems.push({
             path: [...path, "health_check", "dependency_checks", j, "service"],
-            message: `dependency check on "${check.service}", which "${agent.name}" does not depend on; add it to depends_on or remove the check`,
+            message: `dependency check on ${quote(check.service)}, which ${quote(agent.name)} does not depend on; add it to depends_on or remove the check`,
           });
         }
       });
@@ -130,11 +202,12 @@ function agentProblems(
           message: `${models.preload.length} models to preload but max_models_in_memory is ${models.maxModelsInMemory}; preload fewer or raise the limit`,
         });
       }
-      const both = models.preload.filter((model) => models.onDemand.includes(model));
+      const preload = new Set(models.preload);
+      const both = [...new Set(models.onDemand.filter((model) => preload.has(model)))];
       if (both.length) {
         problems.push({
           path: [...path, "models", "on_demand"],
-          message: `${both.join(", ")} listed both as preload and on_demand; keep each model in one list`,
+          message: `${listNames(both)} listed both as preload and on_demand; keep each model in one list`,
         });
       }
     }

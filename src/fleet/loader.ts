@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import { semanticProblems, type StackContext } from "./checks";
 import type { Fleet } from "./model";
 import { normalize } from "./normalize";
-import type { Problem } from "./problems";
+import { escapeUnprintable, type Problem } from "./problems";
 import { fleetFileSchema } from "./schema";
+import { fieldMessage } from "./field-messages";
 import { YamlSource, zodProblems } from "./yaml-source";
 
 /** A file that cannot be used; `errors` holds every problem, one positioned line each. */
@@ -20,7 +21,7 @@ export function loadFleet(file: string, stack: StackContext = {}): Fleet {
 }
 
 export function parseFleet(text: string, file: string, stack: StackContext = {}): Fleet {
-  const source = YamlSource.parse(text, file);
+  const source = YamlSource.parse(text, file, "fleet file");
   if (Array.isArray(source)) throw new FleetError(source);
   return validateFleet(source.value, file, stack, (problems) => source.format(problems));
 }
@@ -32,7 +33,7 @@ export function validateFleet(
   stack: StackContext,
   format: (problems: Problem[]) => string[],
 ): Fleet {
-  const parsed = fleetFileSchema.safeParse(value);
+  const parsed = fleetFileSchema.safeParse(value, { error: fieldMessage });
   if (!parsed.success) throw new FleetError(format(zodProblems(parsed.error.issues)));
   const normalized = normalize(parsed.data, file);
   const problems = [...normalized.problems, ...semanticProblems(normalized, stack)];
@@ -44,10 +45,15 @@ export function readText(file: string, what: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === "ENOENT"
-        ? "no such file"
-        : (error as Error).message;
-    throw new FleetError([`${file}: cannot read the ${what}: ${reason}`]);
+    throw new FleetError([`${escapeUnprintable(file)}: ${unreadable(error, what)}`]);
   }
+}
+
+/** Why a file cannot be read, and what to do about it. */
+export function unreadable(error: unknown, what: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return `no such ${what}; check the path`;
+  if (code === "EISDIR") return `this is a directory, not a ${what}; give the file in it`;
+  if (code === "EACCES") return `cannot read the ${what}: permission denied; check its permissions`;
+  return `cannot read the ${what}: ${escapeUnprintable((error as Error).message)}`;
 }

@@ -34,7 +34,10 @@ export type HealthKind = "http" | "composite" | "staged";
 
 /**
  * An agent's health check. `checks` all must pass (http: the main endpoint plus any extra
- * checks; composite: its sub-checks; staged: the last stage's check). Timing is Docker's.
+ * checks; composite: its sub-checks; staged: the last stage's check). Timing is Docker's: for a
+ * staged check, `intervalSeconds` is its stages' shortest and `timeoutSeconds` the sum of its
+ * stages' timeouts and the check's own, which the probe's other stages share
+ * (`sharedTimeoutSeconds`).
  */
 export interface HealthModel {
   kind: HealthKind;

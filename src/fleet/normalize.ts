@@ -17,7 +17,8 @@ import type {
   ModelConfig,
   RollbackPolicy,
 } from "./model";
-import { didYouMean, type FieldPath, type Problem } from "./problems";
+import { memoryBytes } from "./memory";
+import { listNames, quote, Suggester, type FieldPath, type Problem } from "./problems";
 import type { AgentEntry, FleetFile, HealthCheckEntry, TemplateReference } from "./schema";
 
 /** Where each agent sits in the file, for positioned messages. */
@@ -42,7 +43,9 @@ export function normalize(file: FleetFile, source: string): Normalized {
     windowStartSeconds: wave.window[0],
     windowEndSeconds: wave.window[1],
   }));
-  const waveIndex = new Map(waves.map((wave) => [wave.name, wave.index]));
+  // The first of two waves of one name wins; checks.ts reports the second.
+  const waveIndex = new Map<string, number>();
+  for (const wave of waves) if (!waveIndex.has(wave.name)) waveIndex.set(wave.name, wave.index);
 
   const locations: AgentLocation[] = [];
   for (const [groupName, group] of Object.entries(file.groups)) {
@@ -54,71 +57,21 @@ export function normalize(file: FleetFile, source: string): Normalized {
   for (const { entry } of locations) {
     if (!healthPorts.has(entry.name)) healthPorts.set(entry.name, entry.ports.health);
   }
-
-  const agents: Agent[] = [];
+  const context: FileContext = {
+    file,
+    waveIndex,
+    healthPorts,
+    problems,
+    waveSuggester: new Suggester(waveIndex.keys()),
+    templateSuggester: new Suggester(Object.keys(file.health_templates ?? {})),
+    reportedGroups: new Set(),
+  };
+  const agents = locations.map((location) => agentOf(location, context));
   const groups = Object.entries(file.groups).map(([groupName, group]) => ({
     name: groupName,
     description: group.description,
     agents: group.agents.map((agent) => agent.name),
   }));
-  for (const { entry, path } of locations) {
-    const groupName = path[1] as string;
-    const group = file.groups[groupName];
-    const waveName = entry.wave ?? group.wave;
-    let wave = 0;
-    if (waveName === undefined) {
-      problems.push({
-        path: [...path, "name"],
-        message: `agent "${entry.name}" has no wave: set "wave" on the agent or on group "${groupName}"`,
-      });
-    } else if (!waveIndex.has(waveName)) {
-      problems.push({
-        path: entry.wave !== undefined ? [...path, "wave"] : ["groups", groupName, "wave"],
-        message: `unknown wave "${waveName}"; declared waves are ${[...waveIndex.keys()].join(", ")}.${didYouMean(waveName, waveIndex.keys())}`,
-      });
-    } else {
-      wave = waveIndex.get(waveName)!;
-    }
-
-    const check = resolveTemplate(entry, path, file, problems);
-    agents.push({
-      name: entry.name,
-      group: groupName,
-      wave,
-      standIn: entry.stand_in ?? false,
-      image: entry.image,
-      servicePort: entry.ports.service,
-      healthPort: entry.ports.health,
-      dependsOn: entry.depends_on ?? [],
-      critical: entry.critical ?? group.critical ?? false,
-      gpu: gpuRequest(entry.gpu),
-      models: modelConfig(entry),
-      health: check
-        ? healthModel(check, entry, file, healthPorts)
-        : healthModel({ type: "http", endpoint: HEALTH_ENDPOINT }, entry, file, healthPorts),
-      restart: {
-        condition:
-          entry.restart?.condition ??
-          file.defaults?.restart?.condition ??
-          RESTART_DEFAULTS.condition,
-        delaySeconds:
-          entry.restart?.delay ?? file.defaults?.restart?.delay ?? RESTART_DEFAULTS.delaySeconds,
-        maxAttempts:
-          entry.restart?.max_attempts ??
-          file.defaults?.restart?.max_attempts ??
-          RESTART_DEFAULTS.maxAttempts,
-      },
-      resources: resources({ ...file.defaults?.resources, ...entry.resources }),
-      security: {
-        readOnlyRootFilesystem:
-          entry.security?.read_only_root_filesystem ??
-          file.defaults?.security?.read_only_root_filesystem ??
-          true,
-        user: entry.security?.user ?? file.defaults?.security?.user,
-      },
-      environment: entry.environment ?? {},
-    });
-  }
 
   return {
     fleet: {
@@ -135,26 +88,121 @@ export function normalize(file: FleetFile, source: string): Normalized {
   };
 }
 
+/** What every agent of one file is normalized with. */
+interface FileContext {
+  file: FleetFile;
+  waveIndex: ReadonlyMap<string, number>;
+  /** Health port per agent name, for dependency checks. */
+  healthPorts: ReadonlyMap<string, number>;
+  problems: Problem[];
+  waveSuggester: Suggester;
+  templateSuggester: Suggester;
+  /** Groups whose unknown wave was reported: once per group, not once per agent. */
+  reportedGroups: Set<string>;
+}
+
+function agentOf(location: AgentLocation, context: FileContext): Agent {
+  const { entry, path } = location;
+  const { file, healthPorts, problems } = context;
+  const groupName = path[1] as string;
+  const wave = agentWave(location, groupName, context);
+  const check = resolveTemplate(entry, path, file, context.templateSuggester, problems);
+  return {
+    name: entry.name,
+    group: groupName,
+    wave,
+    standIn: entry.stand_in ?? false,
+    image: entry.image,
+    servicePort: entry.ports.service,
+    healthPort: entry.ports.health,
+    dependsOn: entry.depends_on ?? [],
+    critical: entry.critical ?? file.groups[groupName].critical ?? false,
+    gpu: gpuRequest(entry.gpu),
+    models: modelConfig(entry),
+    health: check
+      ? healthModel(check, entry, file, healthPorts)
+      : healthModel({ type: "http", endpoint: HEALTH_ENDPOINT }, entry, file, healthPorts),
+    restart: restartPolicy(entry, file),
+    resources: resources({ ...file.defaults?.resources, ...entry.resources }),
+    security: security(entry, file),
+    environment: entry.environment ?? {},
+  };
+}
+
+/** The agent's wave index (its own wave, else its group's); 0, with a problem, when unknown. */
+function agentWave(
+  { entry, path }: AgentLocation,
+  groupName: string,
+  { file, waveIndex, problems, waveSuggester, reportedGroups }: FileContext,
+): number {
+  const waveName = entry.wave ?? file.groups[groupName].wave;
+  if (waveName === undefined) {
+    problems.push({
+      path: [...path, "name"],
+      message: `agent ${quote(entry.name)} has no wave: set "wave" on the agent or on group ${quote(groupName)}`,
+    });
+    return 0;
+  }
+  if (!waveIndex.has(waveName)) {
+    const fromGroup = entry.wave === undefined;
+    if (!fromGroup || !reportedGroups.has(groupName)) {
+      if (fromGroup) reportedGroups.add(groupName);
+      problems.push({
+        path: fromGroup ? ["groups", groupName, "wave"] : [...path, "wave"],
+        message: `unknown wave ${quote(waveName)}; declared waves are ${listNames([...waveIndex.keys()])}.${waveSuggester.didYouMean(waveName)}`,
+      });
+    }
+    return 0;
+  }
+  return waveIndex.get(waveName)!;
+}
+
+function restartPolicy(entry: AgentEntry, file: FleetFile): Agent["restart"] {
+  return {
+    condition:
+      entry.restart?.condition ?? file.defaults?.restart?.condition ?? RESTART_DEFAULTS.condition,
+    delaySeconds:
+      entry.restart?.delay ?? file.defaults?.restart?.delay ?? RESTART_DEFAULTS.delaySeconds,
+    maxAttempts:
+      entry.restart?.max_attempts ??
+      file.defaults?.restart?.max_attempts ??
+      RESTART_DEFAULTS.maxAttempts,
+  };
+}
+
+function security(entry: AgentEntry, file: FleetFile): Agent["security"] {
+  return {
+    readOnlyRootFilesystem:
+      entry.security?.read_only_root_filesystem ??
+      file.defaults?.security?.read_only_root_filesystem ??
+      true,
+    user: entry.security?.user ?? file.defaults?.security?.user,
+  };
+}
+
 type CheckWithOverrides = HealthCheckEntry & Partial<Omit<TemplateReference, "template">>;
 
 function resolveTemplate(
   entry: AgentEntry,
   path: FieldPath,
   file: FleetFile,
+  suggester: Suggester,
   problems: Problem[],
 ): CheckWithOverrides | undefined {
   const check = entry.health_check;
   if (!("template" in check)) return check;
   const { template: templateName, ...overrides } = check;
-  const template = file.health_templates?.[templateName];
-  if (!template) {
-    const known = Object.keys(file.health_templates ?? {});
+  const templates = file.health_templates ?? {};
+  // Own keys only: "constructor" or "toString" must not resolve to Object.prototype.
+  if (!Object.hasOwn(templates, templateName)) {
+    const known = Object.keys(templates);
     problems.push({
       path: [...path, "health_check", "template"],
-      message: `unknown health template "${templateName}"; define it under health_templates${known.length ? ` (defined: ${known.join(", ")})` : ""}.${didYouMean(templateName, known)}`,
+      message: `unknown health template ${quote(templateName)}; define it under health_templates${known.length ? ` (defined: ${listNames(known)})` : ""}.${suggester.didYouMean(templateName)}`,
     });
     return undefined;
   }
+  const template = templates[templateName];
   return { ...template, ...stripUndefined(overrides) };
 }
 
@@ -207,12 +255,13 @@ function healthModel(
     dependencyChecks: dependencyChecks(check.dependency_checks, entry, healthPorts),
     intervalSeconds:
       check.type === "staged" && check.interval === undefined
-        ? Math.min(...stages.map((stage) => stage.intervalSeconds))
+        ? stages.reduce((least, stage) => Math.min(least, stage.intervalSeconds), Infinity)
         : (timing.interval ?? DOCKER_HEALTH_DEFAULTS.intervalSeconds),
+    // A staged check's stages keep their own timeouts (seed 1.2); the check's timeout is what
+    // the probe's other stages share, as in any check. Docker's timeout covers the sum.
     timeoutSeconds:
-      check.type === "staged" && check.timeout === undefined
-        ? Math.max(...stages.map((stage) => stage.timeoutSeconds))
-        : (timing.timeout ?? DOCKER_HEALTH_DEFAULTS.timeoutSeconds),
+      stages.reduce((sum, stage) => sum + stage.timeoutSeconds, 0) +
+      (timing.timeout ?? DOCKER_HEALTH_DEFAULTS.timeoutSeconds),
     retries,
     startPeriodSeconds:
       check.type === "staged" && check.start_period === undefined
@@ -275,14 +324,6 @@ function modelConfig(entry: AgentEntry): ModelConfig | undefined {
     idleTimeoutSeconds:
       models.cache_strategy?.idle_timeout ?? MODEL_CACHE_DEFAULTS.idleTimeoutSeconds,
   };
-}
-
-const BINARY_UNITS: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
-
-/** "512Mi" -> 536870912; the schema admits only Ki, Mi and Gi. */
-export function memoryBytes(size: string): number {
-  const unit = size.slice(-2);
-  return Number(size.slice(0, -2)) * BINARY_UNITS[unit];
 }
 
 function resources(entry: { cpus?: number; memory?: string; memory_reservation?: string }) {

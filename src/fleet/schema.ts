@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { durationSeconds, isDuration } from "./duration";
+import { durationProblem, durationSeconds } from "./duration";
+import { fieldMessage } from "./field-messages";
+import { memoryBytes } from "./memory";
+import { nameProblem } from "./names";
+import { quote } from "./problems";
 
 /**
  * The fleet file format (fleet/*.yaml), as written by operators. Every object is strict:
@@ -8,15 +12,31 @@ import { durationSeconds, isDuration } from "./duration";
  * not here, so that templates and group defaults can be merged first.
  */
 
-const duration = z
-  .string()
-  .refine(isDuration, { message: 'expected a duration such as "5s", "2m" or "1m30s"' })
-  .transform(durationSeconds);
+/**
+ * A string held to `problem`: undefined when the value is fine, else the message.
+ * `notText` is the message for a value that is not a string at all (zod's own when omitted).
+ */
+function checkedString(problem: (value: string) => string | undefined, notText?: string) {
+  const error = (issue: { input?: unknown }) => (issue.input === undefined ? undefined : notText);
+  return z.string({ error }).check((ctx) => {
+    const message = problem(ctx.value);
+    if (message !== undefined) ctx.issues.push({ code: "custom", message, input: ctx.value });
+  });
+}
+
+const duration = checkedString(
+  durationProblem,
+  'expected a duration such as "5s", "2m" or "1m30s": a number needs its unit',
+).transform(durationSeconds);
+/** Docker reads a 0 interval or timeout as "use the default" (30s), so 0 is never meant. */
+const positiveDuration = duration.refine((seconds) => seconds > 0, {
+  message:
+    'must be longer than 0s (Docker would read 0 as its 30s default); write the time you mean, such as "5s"',
+});
 
 const port = z.int().min(1).max(65535);
-const agentName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, {
-  message: "expected a name of letters, digits, '_' or '-', starting with a letter",
-});
+/** Agents, groups, waves, templates and the host: names that become container and DNS names. */
+const agentName = checkedString(nameProblem);
 const urlPath = z.string().startsWith("/", { message: 'expected a path starting with "/"' });
 const count = z.int().min(1);
 
@@ -37,8 +57,8 @@ export const dependencyCheckSchema = z.strictObject({
 });
 
 const timingFields = {
-  interval: duration.optional(),
-  timeout: duration.optional(),
+  interval: positiveDuration.optional(),
+  timeout: positiveDuration.optional(),
   retries: count.optional(),
   start_period: duration.optional(),
   success_threshold: count.optional(),
@@ -67,8 +87,8 @@ export const healthStageSchema = z.strictObject({
   name: z.string().min(1),
   endpoint: urlPath,
   start_period: duration.optional(),
-  interval: duration.optional(),
-  timeout: duration.optional(),
+  interval: positiveDuration.optional(),
+  timeout: positiveDuration.optional(),
 });
 
 const stagedHealthSchema = z.strictObject({
@@ -86,7 +106,7 @@ export const healthCheckSchema = z.discriminatedUnion("type", [
 
 /** An agent's check taken from `health_templates`, with its timing optionally overridden. */
 const templateReferenceSchema = z.strictObject({
-  template: z.string().min(1),
+  template: agentName,
   endpoint: urlPath.optional(),
   dependency_checks: dependencyChecks.optional(),
   ...timingFields,
@@ -97,7 +117,8 @@ const agentHealthSchema = z
   .unknown()
   .transform((value, ctx): HealthCheckEntry | TemplateReference => {
     const isReference = typeof value === "object" && value !== null && "template" in value;
-    const result = (isReference ? templateReferenceSchema : healthCheckSchema).safeParse(value);
+    const schema = isReference ? templateReferenceSchema : healthCheckSchema;
+    const result = schema.safeParse(value, { error: fieldMessage });
     if (result.success) return result.data;
     ctx.issues.push(...(result.error.issues as z.core.$ZodRawIssue[]));
     return z.NEVER;
@@ -126,8 +147,14 @@ const modelsSchema = z.strictObject({
     .optional(),
 });
 
-const memory = z.string().regex(/^\d+(?:Ki|Mi|Gi)$/, {
-  message: 'expected a memory size in Ki, Mi or Gi, such as "512Mi" or "2Gi"',
+const memory = checkedString((size) => {
+  if (!/^\d+(?:Ki|Mi|Gi)$/.test(size)) {
+    return `${quote(size)} is not a memory size: write one in Ki, Mi or Gi, such as "512Mi" or "2Gi"`;
+  }
+  if (!(memoryBytes(size) <= Number.MAX_SAFE_INTEGER)) {
+    return `${quote(size)} is more memory than any host has; write the limit in Mi or Gi, such as "2Gi"`;
+  }
+  return undefined;
 });
 
 const resourcesSchema = z.strictObject({
@@ -150,7 +177,7 @@ export const agentSchema = z.strictObject({
   name: agentName,
   image: z.string().min(1),
   /** Wave the seed declares; defaults to the group's. */
-  wave: z.string().optional(),
+  wave: agentName.optional(),
   /** Marks an agent the seed only implies ("Others", "all agents"), named by us. */
   stand_in: z.boolean().optional(),
   ports: portsSchema,
@@ -168,7 +195,7 @@ export const agentSchema = z.strictObject({
 const groupSchema = z.strictObject({
   description: z.string().optional(),
   /** Default wave of the group's agents. */
-  wave: z.string().optional(),
+  wave: agentName.optional(),
   critical: z.boolean().optional(),
   agents: z.array(agentSchema).min(1),
 });
@@ -184,7 +211,7 @@ const FAILURE_CONDITION =
   /^(?:critical_service_unhealthy|(?:health_check_failures|error_rate)\s*>\s*\d+(?:\.\d+)?%)$/;
 
 const rollbackPolicySchema = z.strictObject({
-  health_check_window: duration,
+  health_check_window: positiveDuration,
   failure_conditions: z
     .array(
       z.strictObject({
@@ -230,7 +257,9 @@ export const fleetFileSchema = z.strictObject({
   health_templates: z.record(agentName, healthCheckSchema).optional(),
   rollback_policy: rollbackPolicySchema.optional(),
   alert_thresholds: alertThresholdsSchema.optional(),
-  groups: z.record(agentName, groupSchema),
+  groups: z.record(agentName, groupSchema).refine((groups) => Object.keys(groups).length > 0, {
+    message: "no groups, so no agents: add a group with at least one agent",
+  }),
 });
 
 export type FleetFile = z.output<typeof fleetFileSchema>;

@@ -15,6 +15,11 @@ export const METRIC_NAMES = {
   dependencyConsecutiveFailures: "cascade_dependency_check_consecutive_failures",
   /** counter{service,reason}: restarts (seed: restart_count). */
   restarts: "cascade_restarts_total",
+  /**
+   * counter{service,outcome}: requests served, health checks and scrapes left out; outcome
+   * "error" for a 5xx answer, else "ok". The verify window's error rate when monitoring runs.
+   */
+  requests: "cascade_requests_total",
 } as const;
 
 export const METRIC_LABELS = {
@@ -23,7 +28,11 @@ export const METRIC_LABELS = {
   dependencyCheckFailures: ["service", "dependency"],
   dependencyConsecutiveFailures: ["service", "dependency"],
   restarts: ["service", "reason"],
+  requests: ["service", "outcome"],
 } as const satisfies Record<keyof typeof METRIC_NAMES, readonly string[]>;
+
+/** How often Prometheus scrapes the agents, on every target. */
+export const SCRAPE_INTERVAL_SECONDS = 15;
 
 /** `le` bounds of the health check histogram; 5 s is one of them so the alert is exact. */
 export const HEALTH_CHECK_DURATION_BUCKETS = [

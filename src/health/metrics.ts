@@ -1,8 +1,23 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { HEALTH_CHECK_DURATION_BUCKETS, METRIC_LABELS, METRIC_NAMES } from "./metric-names";
 
-/** The startup metrics of seed §6.1 on their own registry (one per agent or per verifier). */
-export function createStartupMetrics(registry: Registry = new Registry()) {
+/** An agent's startup time as its startup metric reports it on each scrape. */
+export interface StartupReading {
+  labels: Record<(typeof METRIC_LABELS)["startupDuration"][number], string>;
+  seconds: number;
+}
+
+/**
+ * The startup metrics of seed §6.1 on their own registry (one per agent or per verifier).
+ * `startup`, when given, is read on every scrape into the startup gauge: an agent reports the
+ * seconds since its process started for as long as it is starting, then its startup time, so
+ * the seed's `startup_time_seconds > 300` fires for an agent stuck in startup (a gauge set only
+ * once the agent is ready would be missing, and match nothing).
+ */
+export function createStartupMetrics(
+  registry: Registry = new Registry(),
+  startup?: () => StartupReading,
+) {
   const labels = <K extends keyof typeof METRIC_LABELS>(
     key: K,
   ): (typeof METRIC_LABELS)[K][number][] => [...METRIC_LABELS[key]];
@@ -10,9 +25,14 @@ export function createStartupMetrics(registry: Registry = new Registry()) {
     registry,
     startupDuration: new Gauge({
       name: METRIC_NAMES.startupDuration,
-      help: "Seconds from process start until the service was ready.",
+      help: "Seconds from process start until the service was ready; while starting, the seconds so far.",
       labelNames: labels("startupDuration"),
       registers: [registry],
+      collect() {
+        if (!startup) return;
+        const reading = startup();
+        this.set(reading.labels, reading.seconds);
+      },
     }),
     healthCheckDuration: new Histogram({
       name: METRIC_NAMES.healthCheckDuration,
@@ -37,6 +57,12 @@ export function createStartupMetrics(registry: Registry = new Registry()) {
       name: METRIC_NAMES.restarts,
       help: "Restarts of the service, by reason.",
       labelNames: labels("restarts"),
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: METRIC_NAMES.requests,
+      help: "Requests served (health checks and scrapes left out), by outcome: error (5xx) or ok.",
+      labelNames: labels("requests"),
       registers: [registry],
     }),
   };

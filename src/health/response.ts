@@ -40,9 +40,17 @@ export const resourceUsageSchema = z.object({
 });
 export type ResourceUsage = z.infer<typeof resourceUsageSchema>;
 
+/**
+ * An ISO 8601 date-time. Seed §3.2's template prints `datetime.utcnow().isoformat()`, which has
+ * no offset (`2025-07-30T12:00:00.123456`): a time without one is UTC, and is given its `Z`.
+ */
+const timestampSchema = z.iso
+  .datetime({ offset: true, local: true })
+  .transform((time) => (/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(time) ? time : `${time}Z`));
+
 export const healthResponseSchema = z.object({
   status: healthStatusSchema,
-  timestamp: z.iso.datetime({ offset: true }),
+  timestamp: timestampSchema,
   service: z.object({
     name: z.string().min(1),
     version: z.string().min(1),

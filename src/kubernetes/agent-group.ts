@@ -17,8 +17,6 @@ export interface AgentGroupMember {
 }
 
 export interface AgentGroupArgs {
-  /** The namespace every object goes into; an Output of the Namespace, so they wait for it. */
-  namespace: pulumi.Input<string>;
   /** The group's agents, in fleet order. */
   members: AgentGroupMember[];
 }
@@ -35,6 +33,8 @@ export class AgentGroup extends pulumi.ComponentResource {
   public readonly deployments: Record<string, k8s.apps.v1.Deployment>;
   /** Per agent name, its Service (cluster DNS name = the agent's DNS name). */
   public readonly services: Record<string, k8s.core.v1.Service>;
+  /** Per agent name, every object of the agent: Deployment, Service, ConfigMap, PDB. */
+  public readonly objects: Record<string, pulumi.CustomResource[]>;
   /** Per agent name, the Deployment's name in the cluster. */
   public readonly deploymentNames: pulumi.Output<Record<string, string>>;
 
@@ -42,39 +42,31 @@ export class AgentGroup extends pulumi.ComponentResource {
     super("cascade:kubernetes:AgentGroup", name, {}, opts);
     this.deployments = {};
     this.services = {};
+    this.objects = {};
 
     for (const { agent, manifests, dependsOn } of args.members) {
       const child = `${name}-${manifests.name}`;
-      const withNamespace = <T extends { metadata?: object }>(object: T) => ({
-        ...object,
-        metadata: { ...object.metadata, namespace: args.namespace },
-      });
-
       const configMap = manifests.configMap
-        ? new k8s.core.v1.ConfigMap(`${child}-models`, withNamespace(manifests.configMap), {
+        ? new k8s.core.v1.ConfigMap(`${child}-models`, manifests.configMap, { parent: this })
+        : undefined;
+      const deployment = new k8s.apps.v1.Deployment(child, manifests.deployment, {
+        parent: this,
+        dependsOn: [...dependsOn, ...(configMap ? [configMap] : [])],
+      });
+      const service = new k8s.core.v1.Service(`${child}-service`, manifests.service, {
+        parent: this,
+      });
+      const budget = manifests.podDisruptionBudget
+        ? new k8s.policy.v1.PodDisruptionBudget(`${child}-pdb`, manifests.podDisruptionBudget, {
             parent: this,
           })
         : undefined;
-
-      this.deployments[agent.name] = new k8s.apps.v1.Deployment(
-        child,
-        withNamespace(manifests.deployment) as k8s.apps.v1.DeploymentArgs,
-        { parent: this, dependsOn: [...dependsOn, ...(configMap ? [configMap] : [])] },
-      );
-
-      this.services[agent.name] = new k8s.core.v1.Service(
-        `${child}-service`,
-        withNamespace(manifests.service),
-        { parent: this },
-      );
-
-      if (manifests.podDisruptionBudget) {
-        new k8s.policy.v1.PodDisruptionBudget(
-          `${child}-pdb`,
-          withNamespace(manifests.podDisruptionBudget),
-          { parent: this },
-        );
-      }
+      this.deployments[agent.name] = deployment;
+      this.services[agent.name] = service;
+      const objects: pulumi.CustomResource[] = [deployment, service];
+      if (configMap) objects.push(configMap);
+      if (budget) objects.push(budget);
+      this.objects[agent.name] = objects;
     }
 
     this.deploymentNames = pulumi

@@ -1,4 +1,5 @@
 import type { Fleet } from "../fleet/model";
+import { SCRAPE_INTERVAL_SECONDS } from "../health/metric-names";
 import { AGENT_JOB, type PrometheusRuleGroup } from "../monitoring";
 import { LABELS } from "./manifests";
 
@@ -26,7 +27,7 @@ export const MONITORING_API_VERSION = "monitoring.coreos.com/v1";
 /** Where agents serve their Prometheus metrics: on their health port (the Service's "health"). */
 export const METRICS_PATH = "/metrics";
 export const METRICS_PORT_NAME = "health";
-export const SCRAPE_INTERVAL = "15s";
+export const SCRAPE_INTERVAL = `${SCRAPE_INTERVAL_SECONDS}s`;
 
 export interface OperatorObject {
   apiVersion: typeof MONITORING_API_VERSION;

@@ -1,5 +1,6 @@
+import { healthEndpoint, healthSubPath } from "../fleet/health-endpoint";
 import type { Agent, HealthModel, HealthStage } from "../fleet/model";
-import { healthTiming } from "../fleet/timing";
+import { healthTiming, sharedTimeoutSeconds } from "../fleet/timing";
 
 /**
  * An agent's health model compiled to Kubernetes probes. Pure: no Pulumi, no I/O.
@@ -10,9 +11,10 @@ import { healthTiming } from "../fleet/timing";
  *   stage (the first stage if none is so named), the readiness probe the `ready` stage (the last
  *   stage if none is so named). Any other check follows the health runtime's endpoint convention
  *   (every agent serves `<endpoint>/startup` and `<endpoint>/ready` next to `<endpoint>`, whose
- *   `/ready` already aggregates the agent's checks and critical dependencies): startup asks
- *   `<endpoint>/startup`, readiness `<endpoint>/ready`. Liveness asks the health endpoint itself
- *   (an http check's `endpoint`, `/health` otherwise). Every probe goes to the health port.
+ *   `/ready` passes when every critical stage does, degraded or not: what the Docker probe calls
+ *   healthy): startup asks `<endpoint>/startup`, readiness `<endpoint>/ready`. Liveness asks the
+ *   health endpoint itself (an http check's `endpoint`, `/health` otherwise). Every probe goes to
+ *   the health port.
  * - Readiness carries Docker's timing: the first probe one interval after the start
  *   (`initialDelaySeconds` = `periodSeconds` = interval), the check's timeout, its success and
  *   failure thresholds.
@@ -21,8 +23,10 @@ import { healthTiming } from "../fleet/timing";
  *   and never before the agent's Docker worst case time to healthy (nor the startup stage's
  *   start period): `failureThreshold × periodSeconds ≥ max(worst case, start period)`.
  * - Liveness starts after the start period and probes half as often as readiness
- *   (`periodSeconds` = {@link LIVENESS_PERIOD_FACTOR} × interval): a failed liveness probe
- *   restarts the container, a failed readiness probe only takes it out of its Service.
+ *   (`periodSeconds` = {@link LIVENESS_PERIOD_FACTOR} × interval), within the timeout the
+ *   Docker probe gives the health endpoint (a staged check's own timeout, not its stages' sum):
+ *   a failed liveness probe restarts the container, a failed readiness probe only takes it out
+ *   of its Service.
  *
  * With the seed's ServiceRegistry (http /health, interval 5s, timeout 3s, start period 10s,
  * success 1, failure 3, health port 8200) this yields exactly seed §4.2's three probes.
@@ -32,8 +36,6 @@ import { healthTiming } from "../fleet/timing";
 export const STARTUP_FAILURE_THRESHOLD_FLOOR = 30;
 /** Liveness probes this many times less often than readiness (seed §4.2: 10s against 5s). */
 export const LIVENESS_PERIOD_FACTOR = 2;
-/** The health endpoint of checks that do not name one (composite, staged). */
-export const DEFAULT_HEALTH_ENDPOINT = "/health";
 
 export interface HttpGetAction {
   path: string;
@@ -68,12 +70,6 @@ export function probeStage(
   return role === "startup" ? health.stages[0] : health.stages[health.stages.length - 1];
 }
 
-/** The endpoint liveness asks, and under which `/startup` and `/ready` live. */
-export function healthEndpoint(health: HealthModel): string {
-  if (health.kind === "http" && health.checks.length > 0) return health.checks[0].path;
-  return DEFAULT_HEALTH_ENDPOINT;
-}
-
 /** The seconds the startup probe must allow before it gives up on the container. */
 export function startupBudgetSeconds(health: HealthModel): number {
   const stage = probeStage(health, "startup");
@@ -83,15 +79,17 @@ export function startupBudgetSeconds(health: HealthModel): number {
 export function agentProbes(agent: Agent): AgentProbes {
   const health = agent.health;
   const port = agent.healthPort;
-  const base = healthEndpoint(health);
-  const subPath = (leaf: string): string => `${base.replace(/\/+$/, "")}/${leaf}`;
+  const base = healthEndpoint(agent);
 
   const startup = probeStage(health, "startup");
   const ready = probeStage(health, "ready");
 
   const startupPeriod = startup?.intervalSeconds ?? health.intervalSeconds;
   const startupProbe: HttpProbe = {
-    httpGet: { path: startup?.check.path ?? subPath("startup"), port: startup?.check.port ?? port },
+    httpGet: {
+      path: startup?.check.path ?? healthSubPath(agent, "startup"),
+      port: startup?.check.port ?? port,
+    },
     initialDelaySeconds: 0,
     periodSeconds: startupPeriod,
     timeoutSeconds: startup?.timeoutSeconds ?? health.timeoutSeconds,
@@ -103,7 +101,10 @@ export function agentProbes(agent: Agent): AgentProbes {
 
   const readyPeriod = ready?.intervalSeconds ?? health.intervalSeconds;
   const readinessProbe: HttpProbe = {
-    httpGet: { path: ready?.check.path ?? subPath("ready"), port: ready?.check.port ?? port },
+    httpGet: {
+      path: ready?.check.path ?? healthSubPath(agent, "ready"),
+      port: ready?.check.port ?? port,
+    },
     initialDelaySeconds: readyPeriod,
     periodSeconds: readyPeriod,
     timeoutSeconds: ready?.timeoutSeconds ?? health.timeoutSeconds,
@@ -115,7 +116,7 @@ export function agentProbes(agent: Agent): AgentProbes {
     httpGet: { path: base, port },
     initialDelaySeconds: health.startPeriodSeconds,
     periodSeconds: LIVENESS_PERIOD_FACTOR * health.intervalSeconds,
-    timeoutSeconds: health.timeoutSeconds,
+    timeoutSeconds: sharedTimeoutSeconds(health),
     failureThreshold: health.failureThreshold,
   };
 

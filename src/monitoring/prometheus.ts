@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { Agent, Fleet } from "../fleet/model";
+import { SCRAPE_INTERVAL_SECONDS } from "../health/metric-names";
 import { AGENT_JOB, alertRules } from "./rules";
 
 /** Labels every agent target carries, so `up{group="core_platform"}` and the rules work. */
@@ -47,8 +48,8 @@ export interface PrometheusConfigOptions {
 export function prometheusConfig(fleet: Fleet, options: PrometheusConfigOptions): object {
   return {
     global: {
-      scrape_interval: options.scrapeInterval ?? "15s",
-      evaluation_interval: options.scrapeInterval ?? "15s",
+      scrape_interval: options.scrapeInterval ?? `${SCRAPE_INTERVAL_SECONDS}s`,
+      evaluation_interval: options.scrapeInterval ?? `${SCRAPE_INTERVAL_SECONDS}s`,
       external_labels: { cascade_host: fleet.host },
     },
     rule_files: [options.rulesFile],

@@ -4,17 +4,22 @@ import {
   createOptions,
   firstPassingProbeMs,
   REHEARSAL_LABEL,
+  rehearsalLabels,
   rehearsalName,
   scaledTiming,
   type CreateContext,
 } from "./scale";
+import { RehearsalAborted } from "./abort";
+import { HealthEvents } from "./health-events";
+import { pollHealthy, waitHealthy } from "./health-wait";
 import { dependentsOf, env, type RehearsalAgent, type RehearsalFleet } from "./specs";
+import { Directory } from "../targets/directory";
 import { uploadsArchive } from "./uploads";
 
 /**
  * Brings a rehearsal fleet up the way the Docker provider and the Pulumi engine would: an
  * agent's container is created once every container it depends on is healthy, then started,
- * then its health polled (`wait`) until healthy or `waitTimeout`. Independent agents go in
+ * then its health watched (`wait`) until healthy or `waitTimeout`. Independent agents go in
  * parallel. After the first failure no new container is created (the engine's default without
  * --continue-on-error); the ones already waiting finish their wait.
  */
@@ -27,6 +32,8 @@ export type AgentState =
   | "degraded"
   | "unhealthy"
   | "timeout"
+  /** The container stopped and its restart policy will not start it again. */
+  | "exited"
   | "not-created";
 
 export interface AgentTimeline {
@@ -51,12 +58,16 @@ export interface AgentTimeline {
   /** Docker's health status as last seen (starting / healthy / unhealthy), and the container's. */
   dockerHealth?: string;
   containerStatus?: string;
+  /** The container's exit code while it is not running. */
+  exitCode?: number;
   /** Docker's RestartCount and the longest FailingStreak seen while waiting. */
   restarts: number;
   maxFailingStreak: number;
   /** Failed probes Docker logged after the start period (what counts toward `retries`). */
   failedProbes: number;
   lastHealthOutput?: string;
+  /** How long each probe Docker logged took (its exec: Start to End). */
+  probeExecMs: number[];
   /** The progressive probe's own verdict (healthy / degraded / unhealthy), from its JSON line. */
   probeStatus?: string;
   waitTimeoutMs: number;
@@ -82,8 +93,11 @@ export interface BringUpOptions {
    * become ready to create together, the one with the longest path still ahead goes first.
    */
   startConcurrency?: number;
-  /** Milliseconds between health polls of one container (the provider: 1000). */
-  pollMs: number;
+  /**
+   * How the wait learns of health changes: Docker's health_status events, or, when set, an
+   * inspect of the container every pollMs (as the provider does, once a second).
+   */
+  pollMs?: number;
   root: string;
   /** Per agent, extra stand-in environment (scenarios). */
   extraEnv: (agent: RehearsalAgent) => Record<string, string>;
@@ -109,128 +123,151 @@ export interface RolloutFailure {
   notCreated: string[];
 }
 
-export class RehearsalAborted extends Error {
-  constructor() {
-    super("rehearsal interrupted");
-  }
+export function bringUp(fleet: RehearsalFleet, options: BringUpOptions): Promise<BringUpResult> {
+  return new BringUpRun(fleet, options).execute();
 }
 
-export async function bringUp(
-  fleet: RehearsalFleet,
-  options: BringUpOptions,
-): Promise<BringUpResult> {
-  const { docker, runId, t0 } = options;
-  const now = (): number => Math.round(performance.now() - t0);
-  const timelines = new Map<string, AgentTimeline>(
-    fleet.agents.map((agent) => [
-      agent.name,
-      {
-        agent: agent.name,
-        group: agent.group,
-        wave: agent.wave,
-        critical: agent.critical,
-        dependsOn: agent.dependsOn,
-        state: "waiting",
-        restarts: 0,
-        maxFailingStreak: 0,
-        failedProbes: 0,
-        waitTimeoutMs: scaledTiming(agent.inputs, options.scale, options.minIntervalMs)
-          .waitTimeoutMs,
-        startPeriodMs: scaledTiming(agent.inputs, options.scale, options.minIntervalMs)
-          .startPeriodMs,
-      },
-    ]),
-  );
-  const emit = (timeline: AgentTimeline, state: AgentState, detail?: string): void => {
-    timeline.state = state;
-    options.onEvent({ kind: "state", at: now(), agent: timeline, detail });
-  };
+/** One bring-up: every agent started once its dependencies are healthy, until one fails. */
+class BringUpRun {
+  private readonly timelines: Map<string, AgentTimeline>;
+  /** Per agent, whether it became healthy; its dependents wait for the answer. */
+  private readonly done = new Directory<boolean>();
+  private readonly gate: StartGate;
+  /** Per agent, the longest path still ahead of it: who goes first through the gate. */
+  private readonly ahead: Map<string, number>;
+  private failure?: RolloutFailure;
+  private context!: Omit<CreateContext, "extraEnv">;
+  private events?: HealthEvents;
 
-  options.onEvent({ kind: "fleet", at: now(), agents: [...timelines.values()] });
-  const volumes = await prepareVolumes(fleet, options);
-  const agentByPort = new Map<string, string>();
-  for (const agent of fleet.agents) {
-    const port = env(agent.inputs, "CASCADE_HEALTH_PORT");
-    if (port !== undefined) agentByPort.set(port, agent.name);
-  }
-
-  const done = new Map<string, { promise: Promise<boolean>; resolve: (ok: boolean) => void }>();
-  for (const agent of fleet.agents) {
-    let resolve!: (ok: boolean) => void;
-    const promise = new Promise<boolean>((r) => (resolve = r));
-    done.set(agent.name, { promise, resolve });
-  }
-  let failure: RolloutFailure | undefined;
-  let stopped = false;
-  const gate = new StartGate(options.startConcurrency ?? availableParallelism());
-  const ahead = pathAhead(fleet, (agent) =>
-    firstPassingProbeMs(scaledTiming(agent.inputs, options.scale, options.minIntervalMs)),
-  );
-
-  const runAgent = async (agent: RehearsalAgent): Promise<void> => {
-    const timeline = timelines.get(agent.name)!;
-    const outcomes = await Promise.all(
-      agent.dependsOn.map((dependency) => done.get(dependency)!.promise),
+  constructor(
+    private readonly fleet: RehearsalFleet,
+    private readonly options: BringUpOptions,
+  ) {
+    const timing = (agent: RehearsalAgent) =>
+      scaledTiming(agent.inputs, options.scale, options.minIntervalMs);
+    this.timelines = new Map(
+      fleet.agents.map((agent) => [
+        agent.name,
+        {
+          agent: agent.name,
+          group: agent.group,
+          wave: agent.wave,
+          critical: agent.critical,
+          dependsOn: agent.dependsOn,
+          state: "waiting",
+          restarts: 0,
+          maxFailingStreak: 0,
+          failedProbes: 0,
+          probeExecMs: [],
+          waitTimeoutMs: timing(agent).waitTimeoutMs,
+          startPeriodMs: timing(agent).startPeriodMs,
+        },
+      ]),
     );
-    if (stopped || options.signal.aborted || outcomes.some((ok) => !ok)) {
-      emit(timeline, "not-created");
-      return done.get(agent.name)!.resolve(false);
+    this.gate = new StartGate(options.startConcurrency ?? availableParallelism());
+    this.ahead = pathAhead(fleet, (agent) => firstPassingProbeMs(timing(agent)));
+  }
+
+  async execute(): Promise<BringUpResult> {
+    const { fleet, options } = this;
+    options.onEvent({ kind: "fleet", at: this.now(), agents: [...this.timelines.values()] });
+    const agentByPort = new Map<string, string>();
+    for (const agent of fleet.agents) {
+      const port = env(agent.inputs, "CASCADE_HEALTH_PORT");
+      if (port !== undefined) agentByPort.set(port, agent.name);
     }
-    timeline.waitedOn = agent.dependsOn.reduce<string | undefined>((last, dependency) => {
-      const at = timelines.get(dependency)!.healthyMs ?? 0;
-      return last === undefined || at >= (timelines.get(last)!.healthyMs ?? 0) ? dependency : last;
-    }, undefined);
-    const context: CreateContext = {
-      runId,
+    this.context = {
+      runId: options.runId,
       scale: options.scale,
       minIntervalMs: options.minIntervalMs,
       image: options.image,
       agentByPort,
-      volumes,
-      extraEnv: options.extraEnv(agent),
+      volumes: await prepareVolumes(fleet, options),
     };
+    if (options.pollMs === undefined)
+      this.events = await HealthEvents.open(options.docker, `${REHEARSAL_LABEL}=${options.runId}`);
+    const settled = await Promise.allSettled(
+      fleet.agents.map((agent) => this.runAgent(agent)),
+    ).finally(() => this.events?.close());
+    const aborted = settled.find((result) => result.status === "rejected");
+    if (aborted) throw aborted.reason;
+    const list = [...this.timelines.values()];
+    const failure = this.failure;
+    if (failure)
+      failure.notCreated = list.filter((t) => t.state === "not-created").map((t) => t.agent);
+    const healthy = list.map((t) => t.healthyMs);
+    return {
+      timelines: list,
+      failure,
+      allHealthyMs: failure ? undefined : Math.max(0, ...healthy.map((ms) => ms ?? 0)),
+    };
+  }
+
+  private now(): number {
+    return Math.round(performance.now() - this.options.t0);
+  }
+
+  private readonly emit = (timeline: AgentTimeline, state: AgentState, detail?: string): void => {
+    timeline.state = state;
+    this.options.onEvent({ kind: "state", at: this.now(), agent: timeline, detail });
+  };
+
+  private async runAgent(agent: RehearsalAgent): Promise<void> {
+    const timeline = this.timelines.get(agent.name)!;
+    const outcomes = await Promise.all(agent.dependsOn.map((name) => this.done.get(name)));
+    if (this.failure || this.options.signal.aborted || outcomes.some((ok) => !ok)) {
+      this.emit(timeline, "not-created");
+      return this.done.set(agent.name, false);
+    }
+    timeline.waitedOn = agent.dependsOn.reduce<string | undefined>((last, dependency) => {
+      const at = this.timelines.get(dependency)!.healthyMs ?? 0;
+      return last === undefined || at >= (this.timelines.get(last)!.healthyMs ?? 0)
+        ? dependency
+        : last;
+    }, undefined);
     let ok = false;
     try {
-      timeline.requestedMs = now();
-      const release = await gate.acquire(ahead.get(agent.name) ?? 0);
+      ok = await this.startAndWait(agent, timeline);
+      if (!ok && !this.failure) this.failure = describeFailure(agent, timeline, this.fleet);
+    } finally {
+      // Also when interrupted: its dependents must learn it, or they would wait forever.
+      this.done.set(agent.name, ok);
+    }
+  }
+
+  /** Creates and starts the agent's container, then waits until it is healthy or times out. */
+  private async startAndWait(agent: RehearsalAgent, timeline: AgentTimeline): Promise<boolean> {
+    const { docker } = this.options;
+    try {
+      timeline.requestedMs = this.now();
+      const release = await this.gate.acquire(this.ahead.get(agent.name) ?? 0);
       let container: Docker.Container;
       try {
-        emit(timeline, "creating");
-        container = await docker.createContainer(createOptions(agent, context));
+        this.emit(timeline, "creating");
+        container = await docker.createContainer(
+          createOptions(agent, { ...this.context, extraEnv: this.options.extraEnv(agent) }),
+        );
         timeline.containerId = container.id;
-        timeline.createdMs = now();
+        timeline.createdMs = this.now();
         await container.start();
-        timeline.startedMs = now();
+        timeline.startedMs = this.now();
       } finally {
         release();
       }
-      emit(timeline, "starting");
-      ok = await waitHealthy(container, timeline, options, emit, now);
+      this.emit(timeline, "starting");
+      const context = { t0: this.options.t0, signal: this.options.signal, emit: this.emit };
+      const { pollMs } = this.options;
+      return pollMs === undefined
+        ? await waitHealthy(container, timeline, this.events!, context)
+        : await pollHealthy(container, timeline, pollMs, context);
     } catch (error) {
       if (error instanceof RehearsalAborted) throw error;
       timeline.error = (error as Error).message;
-      timeline.failedMs = now();
-      emit(timeline, "unhealthy", timeline.error);
+      timeline.failedMs = this.now();
+      this.emit(timeline, "unhealthy", timeline.error);
+      return false;
     }
-    if (!ok && !failure) {
-      stopped = true;
-      failure = describeFailure(agent, timeline, fleet);
-    }
-    done.get(agent.name)!.resolve(ok);
-  };
-
-  const settled = await Promise.allSettled(fleet.agents.map(runAgent));
-  const aborted = settled.find((result) => result.status === "rejected");
-  if (aborted) throw aborted.reason;
-  const list = [...timelines.values()];
-  if (failure)
-    failure.notCreated = list.filter((t) => t.state === "not-created").map((t) => t.agent);
-  const healthy = list.map((t) => t.healthyMs);
-  return {
-    timelines: list,
-    failure,
-    allHealthyMs: failure ? undefined : Math.max(0, ...healthy.map((ms) => ms ?? 0)),
-  };
+  }
 }
 
 /** The volumes the agents mount, filled through the never-started seeder as the provider does. */
@@ -245,7 +282,7 @@ async function prepareVolumes(
       volumes.set(volume.volumeName, rehearsalName(volume.volumeName, runId));
   }
   for (const name of volumes.values()) {
-    await docker.createVolume({ Name: name, Labels: { [REHEARSAL_LABEL]: runId } });
+    await docker.createVolume({ Name: name, Labels: rehearsalLabels(runId) });
   }
   const seeder = fleet.seeder;
   if (seeder) {
@@ -258,7 +295,7 @@ async function prepareVolumes(
       name: rehearsalName(seeder.inputs.name, runId),
       Image: options.image,
       Entrypoint: seeder.inputs.command ?? ["true"],
-      Labels: { [REHEARSAL_LABEL]: runId },
+      Labels: rehearsalLabels(runId),
       HostConfig: {
         NetworkMode: "none",
         Mounts: (seeder.inputs.volumes ?? []).map((volume) => ({
@@ -273,95 +310,6 @@ async function prepareVolumes(
     });
   }
   return volumes;
-}
-
-interface HealthLogEntry {
-  Start: string;
-  End: string;
-  ExitCode: number;
-  Output: string;
-}
-
-async function waitHealthy(
-  container: Docker.Container,
-  timeline: AgentTimeline,
-  options: BringUpOptions,
-  emit: (timeline: AgentTimeline, state: AgentState, detail?: string) => void,
-  now: () => number,
-): Promise<boolean> {
-  const deadline = performance.now() + timeline.waitTimeoutMs;
-  // Docker's timestamps are wall-clock; the timeline counts from t0 (performance.now()).
-  const wallToTimeline = (iso: string): number =>
-    Math.round(Date.parse(iso) - performance.timeOrigin - options.t0);
-  const seenProbes = new Set<string>();
-  let lastHealth: string | undefined;
-  let startedAt: number | undefined;
-  for (;;) {
-    if (options.signal.aborted) throw new RehearsalAborted();
-    const info = await container.inspect();
-    const health = info.State.Health as
-      { Status: string; FailingStreak: number; Log?: HealthLogEntry[] } | undefined;
-    startedAt ??= Date.parse(info.State.StartedAt);
-    timeline.processStartedMs ??= wallToTimeline(info.State.StartedAt);
-    timeline.restarts = info.RestartCount;
-    timeline.containerStatus = info.State.Status;
-    if (health) {
-      timeline.dockerHealth = health.Status;
-      timeline.maxFailingStreak = Math.max(timeline.maxFailingStreak, health.FailingStreak);
-      const log = health.Log ?? [];
-      const last = log[log.length - 1];
-      if (last) {
-        timeline.lastHealthOutput = last.Output.trim();
-        timeline.probeStatus =
-          probeVerdict(last.Output) ?? (last.ExitCode === 0 ? "healthy" : "unhealthy");
-      }
-      for (const entry of log) {
-        if (seenProbes.has(entry.Start)) continue;
-        seenProbes.add(entry.Start);
-        if (entry.ExitCode !== 0 && Date.parse(entry.Start) >= startedAt + timeline.startPeriodMs) {
-          timeline.failedProbes++;
-        }
-      }
-      if (health.Status !== lastHealth) {
-        lastHealth = health.Status;
-        if (health.Status === "healthy") {
-          timeline.healthyMs = now();
-          const passing = log.find(
-            (entry) => entry.ExitCode === 0 && Date.parse(entry.Start) >= startedAt!,
-          );
-          if (passing)
-            timeline.passingProbe = {
-              startMs: wallToTimeline(passing.Start),
-              endMs: wallToTimeline(passing.End),
-            };
-          emit(
-            timeline,
-            timeline.probeStatus === "degraded" ? "degraded" : "healthy",
-            timeline.probeStatus,
-          );
-          return true;
-        }
-        emit(
-          timeline,
-          health.Status === "unhealthy" ? "unhealthy" : "starting",
-          `docker health ${health.Status}`,
-        );
-      }
-    }
-    if (performance.now() >= deadline) {
-      timeline.failedMs = now();
-      timeline.error =
-        `not healthy within its waitTimeout (${(timeline.waitTimeoutMs / 1000).toFixed(1)}s scaled): ` +
-        `docker health ${timeline.dockerHealth ?? "none"}, container ${timeline.containerStatus}` +
-        (timeline.restarts > 0 ? `, restarted ${timeline.restarts} times` : "");
-      emit(timeline, "timeout", timeline.error);
-      return false;
-    }
-    await sleep(
-      Math.min(options.pollMs, Math.max(0, deadline - performance.now())),
-      options.signal,
-    );
-  }
 }
 
 /** Per agent, the longest path from it to the end of the fleet (itself included), by `cost`. */
@@ -414,16 +362,6 @@ class StartGate {
   }
 }
 
-/** The progressive probe prints one JSON line with its overall status. */
-export function probeVerdict(output: string): string | undefined {
-  try {
-    const parsed = JSON.parse(output.trim().split("\n").pop() ?? "") as { status?: unknown };
-    return typeof parsed.status === "string" ? parsed.status : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function describeFailure(
   agent: RehearsalAgent,
   timeline: AgentTimeline,
@@ -437,19 +375,4 @@ function describeFailure(
     waitingOnIt,
     notCreated: [],
   };
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new RehearsalAborted());
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new RehearsalAborted());
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

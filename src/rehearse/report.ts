@@ -1,20 +1,12 @@
 import type { AgentTimeline, BringUpResult } from "./bringup";
 import type { AfterEffect, ScenarioSetup } from "./scenarios";
-import { firstPassingProbeMs, scaledTiming } from "./scale";
-import type { RehearsalFleet } from "./specs";
+import type { RehearsalBounds } from "./bounds";
 
 /**
  * The rehearsal's result as data (`--json`) and as text: per agent when it was created and
  * healthy and what it waited on, per wave, totals, and the measured critical path next to the
  * planner's.
  */
-
-export interface PlannedPath {
-  agents: string[];
-  /** The planner's worst case, in real seconds (unscaled). */
-  seconds: number;
-  bestSeconds: number;
-}
 
 export interface RehearsalReport {
   runId: string;
@@ -23,7 +15,8 @@ export interface RehearsalReport {
   scale: number;
   /** Scaled health intervals never go below this (the fleet's probe-rate floor). */
   minIntervalMs: number;
-  pollMs: number;
+  /** Set when health was polled every pollMs instead of watched by Docker's events. */
+  pollMs?: number;
   scenario: ScenarioSetup["name"];
   target?: string;
   outcome: "healthy" | "failed";
@@ -38,53 +31,26 @@ export interface RehearsalReport {
   }[];
   criticalPath: {
     measured: { agents: string[]; ms?: number };
-    /** The planner's best case at this scale (every agent healthy at its first probe): the bound. */
+    /**
+     * The planner's best case with the rehearsal's timings (every agent healthy at its first
+     * probe): the bound (`rehearsalBounds`).
+     */
     boundMs: number;
     boundAgents: string[];
-    /** The planner's worst-case path as the program exports it, scaled. */
+    /** The planner's worst-case path with the same timings (floored intervals included). */
     planned: { agents: string[]; worstMs: number; bestMs: number };
     /** Where the measured path's time went, summed over its agents (see `pathBreakdown`). */
     breakdown?: PathBreakdown;
   };
+  /** Per agent, when the planner's model with the rehearsal's timings has it healthy (`rehearsalBounds`). */
+  agentBounds: RehearsalBounds["agents"];
   failure?: BringUpResult["failure"];
   prediction?: ScenarioSetup["prediction"];
   afterEffects?: AfterEffect[];
   skipped: string[];
   removed?: { containers: number; volumes: number };
-}
-
-/**
- * The bound: the planner's critical path (longest dependsOn path) with the rehearsal's own
- * per-agent timings, each agent taking as long as the stand-in needs to be ready plus its
- * detection by the first passing probe (`firstPassingProbeMs`). Engine work (create, start,
- * probe exec) and the poll are not in it: they are the gap the report breaks down.
- */
-export function bestCaseBound(
-  fleet: RehearsalFleet,
-  scale: number,
-  minIntervalMs?: number,
-): { ms: number; agents: string[] } {
-  const byName = new Map(fleet.agents.map((agent) => [agent.name, agent]));
-  const memo = new Map<string, { ms: number; agents: string[] }>();
-  const visit = (name: string): { ms: number; agents: string[] } => {
-    const known = memo.get(name);
-    if (known) return known;
-    const agent = byName.get(name)!;
-    let before = { ms: 0, agents: [] as string[] };
-    for (const dependency of agent.dependsOn) {
-      const path = visit(dependency);
-      if (path.ms > before.ms) before = path;
-    }
-    const result = {
-      ms: before.ms + firstPassingProbeMs(scaledTiming(agent.inputs, scale, minIntervalMs)),
-      agents: [...before.agents, name],
-    };
-    memo.set(name, result);
-    return result;
-  };
-  return fleet.agents
-    .map((agent) => visit(agent.name))
-    .reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, agents: [] });
+  /** What --keep kept of a healthy rehearsal, and the command that removes it. */
+  kept?: { containers: number; volumes: number; removeWith: string };
 }
 
 /**
@@ -93,7 +59,8 @@ export function bestCaseBound(
  * process (create + start), `probeWaitMs` from the process start until the probe that passed
  * started (the bound's part: one interval when the first probe passes; more when probes were
  * late or failed), `probeExecMs` that probe's run (docker exec + the probe), `pollMs` until the
- * rehearsal's inspect saw it healthy, `schedulingMs` from a dependency healthy to the create.
+ * rehearsal saw it healthy (by its health event, or its inspect when polling), `schedulingMs`
+ * from a dependency healthy to the create.
  */
 export interface PathBreakdown {
   setupMs: number;
@@ -173,7 +140,7 @@ const s = (ms: number | undefined): string =>
 export function renderReport(report: RehearsalReport): string {
   const lines: string[] = [];
   lines.push(
-    `rehearsal ${report.runId} of stack ${report.stack} (${report.ordering} ordering, scale ${report.scale}, health interval >= ${report.minIntervalMs} ms, health poll ${report.pollMs} ms, scenario ${report.scenario}${report.target ? ` on ${report.target}` : ""})`,
+    `rehearsal ${report.runId} of stack ${report.stack} (${report.ordering} ordering, scale ${report.scale}, health interval >= ${report.minIntervalMs} ms, health ${report.pollMs === undefined ? "by Docker's events" : `polled every ${report.pollMs} ms`}, scenario ${report.scenario}${report.target ? ` on ${report.target}` : ""})`,
     "",
     `${"agent".padEnd(30)} wave  ${"created".padStart(8)} ${"healthy".padStart(8)}  ${"state".padEnd(11)} restarts  waited on`,
   );
@@ -202,7 +169,7 @@ export function renderReport(report: RehearsalReport): string {
   const b = cp.breakdown;
   if (b) {
     lines.push(
-      `measured path, split: setup ${s(b.setupMs)} + create/start ${s(b.engineMs)} + until the passing probe ${s(b.probeWaitMs)} (late ${s(b.lateProbesMs)}) + probe exec ${s(b.probeExecMs)} + poll ${s(b.pollMs)} + scheduling ${s(b.schedulingMs)}`,
+      `measured path, split: setup ${s(b.setupMs)} + create/start ${s(b.engineMs)} + until the passing probe ${s(b.probeWaitMs)} (late ${s(b.lateProbesMs)}) + probe exec ${s(b.probeExecMs)} + until seen ${s(b.pollMs)} + scheduling ${s(b.schedulingMs)}`,
     );
   }
   if (report.prediction) {
@@ -220,6 +187,10 @@ export function renderReport(report: RehearsalReport): string {
   if (report.removed)
     lines.push(
       `removed ${report.removed.containers} containers and ${report.removed.volumes} volumes`,
+    );
+  if (report.kept)
+    lines.push(
+      `kept ${report.kept.containers} containers and ${report.kept.volumes} volumes (--keep; label cascade.rehearsal=${report.runId}); the next rehearsal removes them, or now: ${report.kept.removeWith}`,
     );
   if (report.failure) lines.push("", failureMessage(report.failure));
   return lines.join("\n");

@@ -1,5 +1,6 @@
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import type Docker from "dockerode";
+import { firstPassingProbe, type AgentTiming } from "../fleet/timing";
 import { env, type ContainerInputs, type RehearsalAgent } from "./specs";
 
 /**
@@ -9,7 +10,18 @@ import { env, type ContainerInputs, type RehearsalAgent } from "./specs";
  */
 
 export const STANDIN_IMAGE = "cascade/standin:dev";
+/** Every container and volume of a rehearsal carries its run id under this label. */
 export const REHEARSAL_LABEL = "cascade.rehearsal";
+/** ...and the process that created it, `<hostname>:<pid>`: a leftover is one whose owner is gone. */
+export const REHEARSAL_OWNER_LABEL = "cascade.rehearsal.owner";
+
+/** This process as the owner label has it. */
+export const rehearsalOwner = (): string => `${hostname()}:${process.pid}`;
+
+/** The labels of everything a rehearsal creates. */
+export function rehearsalLabels(runId: string): Record<string, string> {
+  return { [REHEARSAL_LABEL]: runId, [REHEARSAL_OWNER_LABEL]: rehearsalOwner() };
+}
 
 /**
  * Floors of the scaled timings. Scaling compresses time but not what a probe costs: every probe
@@ -87,7 +99,7 @@ export function scaledTiming(
   const retries = health?.retries ?? 3;
   // The program's waitTimeout is the plan's worst case plus a margin; with floored interval and
   // timeout the worst case grows, so the wait covers it (plus the margin for create and start).
-  const worstMs = startPeriodMs + retries * (intervalMs + timeoutMs);
+  const worstMs = worstCaseMs({ startPeriodMs, retries, intervalMs, timeoutMs });
   return {
     intervalMs,
     timeoutMs,
@@ -104,15 +116,41 @@ export function scaledTiming(
 }
 
 /**
- * When Docker first sees the stand-in pass with these timings: its first probe runs one
- * interval after the start, then one per interval, and the first one after the stand-in is ready
- * passes (ready = startup delay + model load, given the agent's one preload model).
+ * The planner's worst case with these timings: probes fail through the start period, then each
+ * of `retries` probes takes up to interval + timeout, and the last of them passes.
+ */
+export function worstCaseMs(
+  timing: Pick<ScaledTiming, "startPeriodMs" | "retries" | "intervalMs" | "timeoutMs">,
+): number {
+  return timing.startPeriodMs + timing.retries * (timing.intervalMs + timing.timeoutMs);
+}
+
+/**
+ * When Docker first sees the stand-in pass with these timings (`firstPassingProbe`): the
+ * stand-in is ready after its startup delay and model load.
  */
 export function firstPassingProbeMs(
   timing: Pick<ScaledTiming, "intervalMs" | "startupDelayMs" | "modelLoadMs">,
 ): number {
-  const readyMs = timing.startupDelayMs + timing.modelLoadMs;
-  return timing.intervalMs * Math.max(1, Math.ceil(readyMs / timing.intervalMs));
+  return firstPassingProbe(timing.intervalMs, timing.startupDelayMs + timing.modelLoadMs);
+}
+
+/**
+ * An agent's times as the planner takes them (`AgentTiming`, seconds), under the rehearsal's
+ * scaled timings: best the first probe, expected the first probe after the stand-in is ready,
+ * worst Docker's limit. Planning a fleet with these predicts what the rehearsal measures.
+ */
+export function rehearsalTiming(
+  inputs: ContainerInputs,
+  scale: number,
+  minIntervalMs?: number,
+): AgentTiming {
+  const timing = scaledTiming(inputs, scale, minIntervalMs);
+  return {
+    bestSeconds: timing.intervalMs / 1000,
+    expectedSeconds: firstPassingProbeMs(timing) / 1000,
+    worstSeconds: worstCaseMs(timing) / 1000,
+  };
 }
 
 interface ProbeSpecJson {
@@ -123,6 +161,8 @@ interface ProbeSpecJson {
     targets: string[];
     timeout_ms: number;
     critical: boolean;
+    deadline_ms?: number;
+    interval_ms?: number;
   }[];
 }
 
@@ -134,16 +174,29 @@ export function probeSpecOf(inputs: ContainerInputs): ProbeSpecJson | undefined 
   return JSON.parse(tests[at + 1]) as ProbeSpecJson;
 }
 
-/** The healthcheck command with its probe stage timeouts shrunk to fit the scaled timeout. */
-export function scaledTests(inputs: ContainerInputs, timing: ScaledTiming): string[] {
+/**
+ * The healthcheck command with its probe stage timeouts shrunk to fit the scaled timeout, and
+ * the stages' deadlines and intervals (times from the start, like the start period) scaled.
+ */
+export function scaledTests(
+  inputs: ContainerInputs,
+  timing: ScaledTiming,
+  scale: number,
+): string[] {
   const tests = [...(inputs.healthcheck?.tests ?? ["NONE"])];
   const spec = probeSpecOf(inputs);
   if (!spec) return tests;
   // The probe needs time to start and print; 60% of Docker's timeout goes to the stages.
   const perStage = Math.max(20, Math.floor((timing.timeoutMs * 0.6) / spec.stages.length));
+  const times = (ms: number): number => Math.max(1, Math.round(ms * scale));
   const scaled = {
     ...spec,
-    stages: spec.stages.map((stage) => ({ ...stage, timeout_ms: perStage })),
+    stages: spec.stages.map((stage) => ({
+      ...stage,
+      timeout_ms: perStage,
+      ...(stage.deadline_ms === undefined ? {} : { deadline_ms: times(stage.deadline_ms) }),
+      ...(stage.interval_ms === undefined ? {} : { interval_ms: times(stage.interval_ms) }),
+    })),
   };
   tests[tests.indexOf("--spec-json") + 1] = JSON.stringify(scaled);
   return tests;
@@ -188,12 +241,13 @@ export function rehearsalName(name: string, runId: string): string {
   return `${name}-${runId}`;
 }
 
-/** The Docker Engine API create body of an agent's rehearsal container. */
-export function createOptions(
-  agent: RehearsalAgent,
-  context: CreateContext,
-): Docker.ContainerCreateOptions {
-  const { inputs } = agent;
+/**
+ * An agent's provider inputs as the rehearsal runs them: the stand-in image, scaled health
+ * timings and probe stages, the stand-in's timing and dependencies in its environment, host
+ * networking, CPUs capped at the host's, no GPU request, the run's volume names and label. The
+ * rehearsal creates exactly this (`createOptions`); bench/startup hands the same to Compose.
+ */
+export function rehearsalInputs<T extends ContainerInputs>(inputs: T, context: CreateContext): T {
   const timing = scaledTiming(inputs, context.scale, context.minIntervalMs);
   const dependencies = standinDependencies(inputs, context.agentByPort);
   // The agent's own CASCADE_SERVICE, CASCADE_*_PORT and CASCADE_MODEL_CONFIG stay as the program
@@ -207,53 +261,90 @@ export function createOptions(
     CASCADE_BREAKER_TIMEOUT_MS: String(Math.max(1000, Math.round(60_000 * context.scale))),
     ...context.extraEnv,
   };
-  const envs = [
-    ...(inputs.envs ?? []).filter((entry) => !(entry.slice(0, entry.indexOf("=")) in standinEnv)),
-    ...Object.entries(standinEnv).map(([key, value]) => `${key}=${value}`),
-  ];
+  const hostCpus = availableParallelism();
+  const rehearsal = rehearsalLabels(context.runId);
+  return {
+    ...inputs,
+    name: rehearsalName(inputs.name, context.runId),
+    image: context.image,
+    envs: [
+      ...(inputs.envs ?? []).filter((entry) => !(entry.slice(0, entry.indexOf("=")) in standinEnv)),
+      ...Object.entries(standinEnv).map(([key, value]) => `${key}=${value}`),
+    ],
+    labels: [
+      ...(inputs.labels ?? []).filter((entry) => !(entry.label in rehearsal)),
+      ...Object.entries(rehearsal).map(([label, value]) => ({ label, value })),
+    ],
+    healthcheck: {
+      tests: scaledTests(inputs, timing, context.scale),
+      interval: `${timing.intervalMs}ms`,
+      timeout: `${timing.timeoutMs}ms`,
+      startPeriod: `${timing.startPeriodMs}ms`,
+      retries: timing.retries,
+    },
+    // The daemon runs with --bridge=none: the program's network becomes the host's (127.0.0.1).
+    networkMode: "host",
+    networksAdvanced: undefined,
+    ports: undefined,
+    // GPU requests are dropped (no GPU here); CPU limits are capped at the host's CPUs.
+    deviceRequests: undefined,
+    cpus: inputs.cpus === undefined ? undefined : String(Math.min(Number(inputs.cpus), hostCpus)),
+    volumes: inputs.volumes?.map((volume) => ({
+      ...volume,
+      volumeName: context.volumes.get(volume.volumeName) ?? volume.volumeName,
+    })),
+    destroyGraceSeconds: 2,
+    // The provider's wait (`pulumi up` of the rehearsal's containers, bench/startup).
+    waitTimeout: Math.ceil(timing.waitTimeoutMs / 1000),
+  };
+}
+
+/** The Docker Engine API create body of an agent's rehearsal container. */
+export function createOptions(
+  agent: RehearsalAgent,
+  context: CreateContext,
+): Docker.ContainerCreateOptions {
+  const inputs = rehearsalInputs(agent.inputs, context);
+  const health = inputs.healthcheck!;
   const labels: Record<string, string> = {};
   for (const { label, value } of inputs.labels ?? []) labels[label] = value;
-  labels[REHEARSAL_LABEL] = context.runId;
-
-  const ns = (ms: number): number => Math.round(ms * 1_000_000);
-  const hostCpus = availableParallelism();
-  const cpus = inputs.cpus === undefined ? undefined : Math.min(Number(inputs.cpus), hostCpus);
+  const ns = (duration: string): number => Math.round(durationMs(duration) * 1_000_000);
+  const mb = (megabytes: number | undefined): number | undefined =>
+    megabytes === undefined ? undefined : megabytes * 1024 * 1024;
   const restart = inputs.restart ?? "no";
   return {
-    name: rehearsalName(inputs.name, context.runId),
-    Image: context.image,
-    Env: envs,
+    name: inputs.name,
+    Image: inputs.image,
+    Env: inputs.envs,
     Labels: labels,
     User: inputs.user,
     Healthcheck: {
-      Test: scaledTests(inputs, timing),
-      Interval: ns(timing.intervalMs),
-      Timeout: ns(timing.timeoutMs),
-      StartPeriod: ns(timing.startPeriodMs),
-      Retries: timing.retries,
+      Test: health.tests,
+      Interval: ns(health.interval!),
+      Timeout: ns(health.timeout!),
+      StartPeriod: ns(health.startPeriod!),
+      Retries: health.retries,
     },
-    StopTimeout: 2,
+    StopTimeout: inputs.destroyGraceSeconds,
     HostConfig: {
-      // The daemon runs with --bridge=none: the program's network becomes the host's (127.0.0.1).
-      NetworkMode: "host",
+      NetworkMode: inputs.networkMode,
       RestartPolicy: {
         Name: restart,
         MaximumRetryCount: restart === "on-failure" ? (inputs.maxRetryCount ?? 0) : 0,
       },
       Mounts: (inputs.volumes ?? []).map((volume) => ({
         Type: "volume" as const,
-        Source: context.volumes.get(volume.volumeName) ?? volume.volumeName,
+        Source: volume.volumeName,
         Target: volume.containerPath,
         ReadOnly: volume.readOnly ?? false,
       })),
       ReadonlyRootfs: inputs.readOnly ?? false,
       Tmpfs: inputs.tmpfs,
       SecurityOpt: inputs.securityOpts,
-      // GPU requests are dropped (no GPU here); CPU limits are capped at the host's CPUs.
-      NanoCpus: cpus === undefined ? undefined : Math.round(cpus * 1e9),
-      Memory: inputs.memory === undefined ? undefined : inputs.memory * 1024 * 1024,
-      MemoryReservation:
-        inputs.memoryReservation === undefined ? undefined : inputs.memoryReservation * 1024 * 1024,
+      NanoCpus: inputs.cpus === undefined ? undefined : Math.round(Number(inputs.cpus) * 1e9),
+      Memory: mb(inputs.memory),
+      MemorySwap: mb(inputs.memorySwap),
+      MemoryReservation: mb(inputs.memoryReservation),
     },
   };
 }

@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
-import { sleep, type AgentTimeline } from "./bringup";
+import { sleep } from "./abort";
+import type { AgentTimeline } from "./bringup";
 import { probeSpecOf, scaledTiming } from "./scale";
 import { dependentsOf, env, type RehearsalAgent, type RehearsalFleet } from "./specs";
 
@@ -161,7 +162,10 @@ export interface AfterEffect {
   dockerHealth?: string;
 }
 
-/** dependency-dies: stops the target (a manual stop: no restart), then watches its dependents. */
+/**
+ * dependency-dies: stops the target (a manual stop: no restart), then watches its dependents,
+ * saying after each look what they report (`say`), until each sees the target down.
+ */
 export async function killAndWatch(
   docker: Docker,
   fleet: RehearsalFleet,
@@ -170,6 +174,7 @@ export async function killAndWatch(
   scale: number,
   minIntervalMs: number,
   signal: AbortSignal,
+  say: (message: string) => void = () => undefined,
 ): Promise<AfterEffect[]> {
   const dead = timelines.find((t) => t.agent === target);
   if (!dead?.containerId) throw new Error(`dependency-dies: ${target} was never created`);
@@ -186,6 +191,7 @@ export async function killAndWatch(
   while (performance.now() < deadline) {
     await sleep(500, signal);
     effects = await Promise.all(watchers.map((agent) => observe(docker, agent, target, timelines)));
+    say(`after ${target} stopped: ${effects.map(describeEffect).join("; ")}`);
     if (
       effects.every(
         (e) => e.breakerOpen && (e.dependency?.critical ? e.dockerHealth === "unhealthy" : true),
@@ -195,6 +201,9 @@ export async function killAndWatch(
   }
   return effects;
 }
+
+const describeEffect = (effect: AfterEffect): string =>
+  `${effect.agent} ${effect.status ?? "?"}, docker ${effect.dockerHealth ?? "?"}, breaker ${effect.breakerOpen ? "open" : "closed"}`;
 
 async function observe(
   docker: Docker,

@@ -9,7 +9,6 @@ import type { ProgramRun, RegisteredResource } from "./capture";
  */
 
 export const CONTAINER_TYPE = "docker:index/container:Container";
-export const VOLUME_TYPE = "docker:index/volume:Volume";
 
 /** The subset of `docker.ContainerArgs` the Docker target sets, as the provider receives them. */
 export interface ContainerInputs {
@@ -32,6 +31,7 @@ export interface ContainerInputs {
   deviceRequests?: unknown[];
   cpus?: string;
   memory?: number;
+  memorySwap?: number;
   memoryReservation?: number;
   securityOpts?: string[];
   readOnly?: boolean;

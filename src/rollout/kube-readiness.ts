@@ -3,9 +3,9 @@ import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { dnsName } from "../kubernetes/names";
+import { dnsName } from "../targets/names";
 import type { AgentObservation } from "./policy";
-import type { ObservationSource, VerifyTarget } from "./verifier";
+import { ObservationError, type ObservationSource, type VerifyTarget } from "./verifier";
 
 /**
  * The verify window's observation source for `target: kubernetes`: instead of requesting each
@@ -18,8 +18,8 @@ import type { ObservationSource, VerifyTarget } from "./verifier";
  * available, no old replica left) and its Available condition is True. Anything else is
  * unhealthy: with maxUnavailable 0 the old pod keeps a Deployment Available while the new one
  * never gets Ready, so Available alone would pass a failed rollout. A missing Deployment (404) is
- * "unreachable" (not deployed at all). When the API itself does not answer, the source throws, so
- * the verifier's circuit breaker counts it as a failed check.
+ * "unreachable" (not deployed at all). When the API itself does not answer, the source throws an
+ * ObservationError, so the verifier's circuit breaker counts it as a failed check.
  */
 
 /** The one API call the source needs; injected so tests answer with fakes. */
@@ -44,10 +44,12 @@ export function kubernetesReadiness(api: KubeApi, namespace: string): Observatio
   return async (target: VerifyTarget): Promise<AgentObservation> => {
     const name = dnsName(target.name);
     const apiPath = `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments/${name}`;
-    const response = await api.get(apiPath);
+    const response = await api.get(apiPath).catch((error: Error) => {
+      throw new ObservationError(`GET ${apiPath}: ${error.message}`, { cause: error });
+    });
     if (response.status === 404) return { agent: target.name, outcome: "unreachable" };
     if (response.status !== 200) {
-      throw new Error(`GET ${apiPath}: HTTP ${response.status}`);
+      throw new ObservationError(`GET ${apiPath}: HTTP ${response.status}`);
     }
     return {
       agent: target.name,

@@ -3,24 +3,28 @@ import type { FailureCondition, RollbackAction, RollbackPolicy } from "../fleet/
 /**
  * Seed §7.1 evaluated over health observations: pure, no I/O, time given as epoch milliseconds.
  *
- * Rules (documented in docs/rollback.md):
+ * Rules (docs/rollback.md, "The policy, precisely", states the same formulas):
  * - Window: only polls taken at or after `deployEndMs` and at or before
  *   `deployEndMs + healthCheckWindowSeconds` count. Earlier or later polls are ignored.
- * - Failing agent: one that answered "unhealthy" (HTTP 503 or status unhealthy), or did not answer
- *   at all (timeout, refused, open circuit, unparsable body, or simply absent from a poll).
+ * - Failed poll of an agent: it answered "unhealthy" (HTTP 503 or status unhealthy), or did not
+ *   answer at all (timeout, refused, open circuit, unparsable body, or simply absent from a poll).
  *   "degraded" is not failing: the seed serves traffic while degraded.
+ * - Failing agent, judged over the window so far (K = `consecutivePolls`, default 3, Docker's
+ *   `retries`; R = `flappingRatio`, default 0.25): its last K polls all failed, or at least K of
+ *   its polls in the window failed and they are more than R of them. So one passing poll does not
+ *   clear an agent that keeps failing, and a blip (a failed poll now and then) is not a failure.
  * - health_check_failures: failing agents / all agents > aboveRatio (strictly above).
  * - critical_service_unhealthy: any critical agent failing.
- * - error_rate: the poll's fleet error rate > aboveRatio (strictly above). The rate is the mean of
- *   the `metrics.error_rate` the answering agents report, weighted by their
- *   `requests_per_second` where every reporter gives one (>0), plain mean otherwise. When no agent
- *   reports an error rate in a poll, the verifier's own counted errors stand in: failed health
- *   requests / health requests over the window so far.
- * - Flapping: a condition triggers only when it holds on `consecutivePolls` polls in a row
- *   (default 3, Docker's `retries`); one poll where it does not hold resets its run. When several
- *   conditions trigger on the same poll, an immediate_rollback one wins over a gradual one.
- * - Missing data: an agent that does not answer is failing (above). A window with fewer than
- *   `consecutivePolls` polls in it ends "unverified": no rollback, and no verified-good marker.
+ * - error_rate: request errors, never health checks. Each poll's sample is the rate Prometheus
+ *   measured over the window (the poll's `errorRate`, when monitoring runs), else the rate the
+ *   agents report in their health responses (`metrics.error_rate`, every agent that reported one,
+ *   failing or not), weighted by `requests_per_second` when every reporter gives one (> 0), a
+ *   plain mean otherwise. A poll without a sample neither holds nor breaks a run. The condition
+ *   holds when the last K samples are all > aboveRatio, or when at least K samples were taken and
+ *   their mean is > aboveRatio. Without any sample it never holds (no data is no error rate).
+ * - When several conditions hold on the same poll, an immediate_rollback one wins.
+ * - Missing data: an agent that does not answer fails that poll (above). A window with fewer
+ *   than K polls in it ends "unverified": no rollback, and no verified-good record.
  */
 
 export type AgentOutcome = "healthy" | "degraded" | "unhealthy" | "unreachable";
@@ -34,10 +38,18 @@ export interface AgentObservation {
   requestsPerSecond?: number;
 }
 
+/** The fleet's request error rate, measured by something other than the agents' own reports. */
+export interface ErrorRateSample {
+  rate: number;
+  source: "prometheus";
+}
+
 /** One round of health checks over the fleet. Agents missing from `results` did not answer. */
 export interface Poll {
   atMs: number;
   results: AgentObservation[];
+  /** The fleet's request error rate over the window so far, from Prometheus, when it runs. */
+  errorRate?: ErrorRateSample;
 }
 
 export interface PolicyAgent {
@@ -51,28 +63,60 @@ export interface PolicyInput {
   deployEndMs: number;
   nowMs: number;
   polls: readonly Poll[];
-  /** Polls in a row a condition must hold on before it triggers; default 3. */
+  /** K: polls in a row that make an agent failing, and the fewest failed polls that can; default 3. */
   consecutivePolls?: number;
+  /** R: the share of its polls an agent with K failed polls must exceed to be failing; default 0.25. */
+  flappingRatio?: number;
 }
 
 export interface Trigger {
   condition: FailureCondition;
   action: RollbackAction;
-  /** When the condition had held for `consecutivePolls` polls. */
+  /** The poll at which the condition held. */
   atMs: number;
-  /** Human sentence: which condition, with the numbers of the triggering poll. */
+  /** Human sentence: which condition, with the numbers that made it hold. */
   reason: string;
-  /** Agents failing in the triggering poll (unhealthy or not answering). */
+  /** Agents failing at the triggering poll, judged over the window (unhealthy or not answering). */
   failingAgents: string[];
 }
 
+/** One agent's record over the window: every agent with at least one failed poll. */
+export interface AgentMeasurement {
+  agent: string;
+  critical: boolean;
+  failed: number;
+  polls: number;
+  longestRun: number;
+}
+
+/** What the window measured, for the record and the operator. */
+export interface WindowMeasurements {
+  agents: AgentMeasurement[];
+  errorRate:
+    | { source: "none"; samples: 0 }
+    | {
+        source: "reported" | "prometheus";
+        samples: number;
+        mean: number;
+        max: number;
+        last: number;
+      };
+}
+
+interface VerdictBase {
+  pollsInWindow: number;
+  windowEndMs: number;
+  measurements: WindowMeasurements;
+}
+
 export type Verdict =
-  | { kind: "pending"; pollsInWindow: number; windowEndMs: number }
-  | { kind: "verified"; pollsInWindow: number; windowEndMs: number }
-  | { kind: "unverified"; pollsInWindow: number; windowEndMs: number; reason: string }
-  | { kind: "rollback"; pollsInWindow: number; windowEndMs: number; trigger: Trigger };
+  | ({ kind: "pending" } & VerdictBase)
+  | ({ kind: "verified" } & VerdictBase)
+  | ({ kind: "unverified"; reason: string } & VerdictBase)
+  | ({ kind: "rollback"; trigger: Trigger } & VerdictBase);
 
 export const DEFAULT_CONSECUTIVE_POLLS = 3;
+export const DEFAULT_FLAPPING_RATIO = 0.25;
 
 export function windowEnd(policy: RollbackPolicy, deployEndMs: number): number {
   return deployEndMs + policy.healthCheckWindowSeconds * 1000;
@@ -90,77 +134,172 @@ export function evaluatePolicy(input: PolicyInput): Verdict {
       (poll) => poll.atMs >= input.deployEndMs && poll.atMs <= end && poll.atMs <= input.nowMs,
     )
     .sort((a, b) => a.atMs - b.atMs);
-  const base = { pollsInWindow: polls.length, windowEndMs: end };
+  const window = new WindowState(
+    input.agents,
+    needed,
+    input.flappingRatio ?? DEFAULT_FLAPPING_RATIO,
+  );
+  const base = () => ({
+    pollsInWindow: polls.length,
+    windowEndMs: end,
+    measurements: window.measurements(),
+  });
 
   if (input.agents.length === 0) {
-    return { kind: "unverified", ...base, reason: "the stack has no agents to verify" };
+    return { kind: "unverified", ...base(), reason: "the stack has no agents to verify" };
   }
-  const runs = input.policy.failureConditions.map(() => 0);
-  let requests = 0;
-  let failures = 0;
   for (const poll of polls) {
-    const facts = pollFacts(poll, input.agents);
-    requests += input.agents.length;
-    failures += facts.failing.length;
-    const countedRate = failures / requests;
-    const fired: Trigger[] = [];
-    input.policy.failureConditions.forEach((condition, index) => {
-      const reason = holds(condition, facts, countedRate, input.agents.length);
-      runs[index] = reason === undefined ? 0 : runs[index] + 1;
-      if (reason !== undefined && runs[index] >= needed) {
-        fired.push({
-          condition,
-          action: condition.action,
-          atMs: poll.atMs,
-          reason: `${reason} on ${needed} consecutive poll${needed === 1 ? "" : "s"}`,
-          failingAgents: facts.failing,
-        });
-      }
+    window.add(poll);
+    const fired = input.policy.failureConditions.flatMap((condition): Trigger[] => {
+      const reason = window.holds(condition);
+      if (reason === undefined) return [];
+      const trigger = { condition, action: condition.action, atMs: poll.atMs, reason };
+      return [{ ...trigger, failingAgents: window.failing().map((agent) => agent.name) }];
     });
     const trigger = fired.find((t) => t.action === "immediate_rollback") ?? fired[0];
-    if (trigger) return { kind: "rollback", ...base, trigger };
+    if (trigger) return { kind: "rollback", ...base(), trigger };
   }
-  if (input.nowMs < end) return { kind: "pending", ...base };
+  if (input.nowMs < end) return { kind: "pending", ...base() };
   if (polls.length < needed) {
     return {
       kind: "unverified",
-      ...base,
+      ...base(),
       reason:
         polls.length === 0
           ? "no health observations inside the verify window"
           : `only ${polls.length} health observation(s) inside the verify window, ${needed} needed`,
     };
   }
-  return { kind: "verified", ...base };
+  return { kind: "verified", ...base() };
 }
 
-interface PollFacts {
-  failing: string[];
-  criticalFailing: string[];
-  /** Reported fleet error rate of the poll, undefined when no agent reported one. */
-  reportedErrorRate?: number;
+interface AgentRecord {
+  agent: PolicyAgent;
+  polls: number;
+  failed: number;
+  run: number;
+  longestRun: number;
 }
 
-function pollFacts(poll: Poll, agents: readonly PolicyAgent[]): PollFacts {
-  const byAgent = new Map(poll.results.map((result) => [result.agent, result]));
-  const failing: string[] = [];
-  const criticalFailing: string[] = [];
-  const reporters: AgentObservation[] = [];
-  for (const agent of agents) {
-    const result = byAgent.get(agent.name);
-    const isFailing =
-      result === undefined || result.outcome === "unhealthy" || result.outcome === "unreachable";
-    if (isFailing) {
-      failing.push(agent.name);
-      if (agent.critical) criticalFailing.push(agent.name);
-    } else if (result.errorRate !== undefined && Number.isFinite(result.errorRate)) {
-      reporters.push(result);
+/** The window so far: each agent's failed polls and runs, and the error-rate samples. */
+class WindowState {
+  private readonly records: AgentRecord[];
+  private readonly samples: number[] = [];
+  private sampleSource: "reported" | "prometheus" = "reported";
+
+  constructor(
+    agents: readonly PolicyAgent[],
+    private readonly needed: number,
+    private readonly ratio: number,
+  ) {
+    this.records = agents.map((agent) => ({ agent, polls: 0, failed: 0, run: 0, longestRun: 0 }));
+  }
+
+  add(poll: Poll) {
+    const byAgent = new Map(poll.results.map((result) => [result.agent, result]));
+    for (const record of this.records) {
+      const outcome = byAgent.get(record.agent.name)?.outcome;
+      const failed = outcome === undefined || outcome === "unhealthy" || outcome === "unreachable";
+      record.polls++;
+      record.failed += failed ? 1 : 0;
+      record.run = failed ? record.run + 1 : 0;
+      record.longestRun = Math.max(record.longestRun, record.run);
+    }
+    const sample = poll.errorRate?.rate ?? reportedErrorRate(poll.results);
+    if (sample === undefined) return;
+    if (poll.errorRate) this.sampleSource = "prometheus";
+    this.samples.push(sample);
+  }
+
+  /** Agents failing now, judged over the window (see the module comment). */
+  failing(): PolicyAgent[] {
+    return this.records.filter((r) => this.isFailing(r)).map((r) => r.agent);
+  }
+
+  private isFailing(record: AgentRecord): boolean {
+    return (
+      record.run >= this.needed ||
+      (record.failed >= this.needed && exceeds(record.failed / record.polls, this.ratio))
+    );
+  }
+
+  /** Why the agent is failing, with its numbers. */
+  private why(record: AgentRecord): string {
+    const { agent, run, failed, polls } = record;
+    return run >= this.needed
+      ? `${agent.name} failed ${run} poll${run === 1 ? "" : "s"} in a row`
+      : `${agent.name} failed ${failed} of ${polls} polls (${percent(failed / polls)} > ${percent(this.ratio)})`;
+  }
+
+  /** The reason `condition` holds now, or undefined. */
+  holds(condition: FailureCondition): string | undefined {
+    const failing = this.records.filter((r) => this.isFailing(r));
+    switch (condition.kind) {
+      case "health_check_failures": {
+        const share = failing.length / this.records.length;
+        return exceeds(share, condition.aboveRatio)
+          ? `health check failures ${percent(share)} (${failing.length}/${this.records.length} agents failing) > ${percent(condition.aboveRatio)}`
+          : undefined;
+      }
+      case "critical_service_unhealthy": {
+        const critical = failing.filter((r) => r.agent.critical);
+        return critical.length > 0
+          ? `critical service unhealthy: ${critical.map((r) => this.why(r)).join("; ")}`
+          : undefined;
+      }
+      case "error_rate":
+        return this.errorRateHolds(condition);
     }
   }
-  return { failing, criticalFailing, reportedErrorRate: fleetErrorRate(reporters) };
+
+  private errorRateHolds(condition: Extract<FailureCondition, { kind: "error_rate" }>) {
+    const source =
+      this.sampleSource === "prometheus" ? "Prometheus, over the window" : "reported by the agents";
+    const last = this.samples.at(-1);
+    const threshold = percent(condition.aboveRatio);
+    const recent = this.samples.slice(-this.needed);
+    if (
+      recent.length === this.needed &&
+      recent.every((rate) => exceeds(rate, condition.aboveRatio))
+    ) {
+      return `error rate ${percent(last!)} (${source}) > ${threshold} on ${this.needed} consecutive polls`;
+    }
+    const mean = average(this.samples);
+    if (this.samples.length >= this.needed && exceeds(mean, condition.aboveRatio)) {
+      return `error rate averaged ${percent(mean)} over ${this.samples.length} polls (${source}) > ${threshold}`;
+    }
+    return undefined;
+  }
+
+  measurements(): WindowMeasurements {
+    const agents = this.records
+      .filter((r) => r.failed > 0)
+      .map((r) => ({
+        agent: r.agent.name,
+        critical: r.agent.critical,
+        failed: r.failed,
+        polls: r.polls,
+        longestRun: r.longestRun,
+      }));
+    if (this.samples.length === 0) return { agents, errorRate: { source: "none", samples: 0 } };
+    return {
+      agents,
+      errorRate: {
+        source: this.sampleSource,
+        samples: this.samples.length,
+        mean: round(average(this.samples)),
+        max: round(Math.max(...this.samples)),
+        last: round(this.samples.at(-1)!),
+      },
+    };
+  }
 }
 
-function fleetErrorRate(reporters: AgentObservation[]): number | undefined {
+/** The agents' own request error rate in one poll, or undefined when none reported one. */
+function reportedErrorRate(results: readonly AgentObservation[]): number | undefined {
+  const reporters = results.filter(
+    (r) => r.errorRate !== undefined && Number.isFinite(r.errorRate),
+  );
   if (reporters.length === 0) return undefined;
   const weighted = reporters.every((r) => (r.requestsPerSecond ?? 0) > 0);
   let total = 0;
@@ -173,32 +312,17 @@ function fleetErrorRate(reporters: AgentObservation[]): number | undefined {
   return total / weight;
 }
 
-/** The reason the condition holds on this poll, or undefined. */
-function holds(
-  condition: FailureCondition,
-  facts: PollFacts,
-  countedRate: number,
-  agentCount: number,
-): string | undefined {
-  switch (condition.kind) {
-    case "health_check_failures": {
-      const ratio = facts.failing.length / agentCount;
-      return ratio > condition.aboveRatio
-        ? `health check failures ${percent(ratio)} (${facts.failing.length}/${agentCount}) > ${percent(condition.aboveRatio)}`
-        : undefined;
-    }
-    case "critical_service_unhealthy":
-      return facts.criticalFailing.length > 0
-        ? `critical service unhealthy: ${facts.criticalFailing.join(", ")}`
-        : undefined;
-    case "error_rate": {
-      const reported = facts.reportedErrorRate !== undefined;
-      const rate = facts.reportedErrorRate ?? countedRate;
-      return rate > condition.aboveRatio
-        ? `error rate ${percent(rate)} (${reported ? "reported by the agents" : "counted by the verifier"}) > ${percent(condition.aboveRatio)}`
-        : undefined;
-    }
-  }
+/** `value` > `threshold`, by more than floating-point noise (a mean of 0.1s is not above 0.1). */
+function exceeds(value: number, threshold: number): boolean {
+  return value - threshold > 1e-9;
+}
+
+function average(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
 }
 
 function percent(ratio: number): string {

@@ -1,11 +1,16 @@
 import type { RollbackPolicy } from "../fleet/model";
-import { CircuitBreaker, SEED_CIRCUIT_BREAKER_DEFAULTS } from "../health/circuit-breaker";
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  SEED_CIRCUIT_BREAKER_DEFAULTS,
+} from "../health/circuit-breaker";
 import { createStartupMetrics, type StartupMetrics } from "../health/metrics";
 import { healthResponseSchema } from "../health/response";
 import {
   evaluatePolicy,
   windowEnd,
   type AgentObservation,
+  type ErrorRateSample,
   type Poll,
   type Verdict,
 } from "./policy";
@@ -27,11 +32,29 @@ export interface VerifyTarget {
 }
 
 /**
- * Where an agent's health comes from: one observation per call, or a throw when no usable answer
- * came (the circuit breaker counts it). The default requests the agent's health URL;
- * kube-readiness.ts reads a Kubernetes Deployment's readiness instead.
+ * Where an agent's health comes from: one observation per call, or an ObservationError when no
+ * usable answer came (the circuit breaker counts it, and the agent counts as not answering). The
+ * default requests the agent's health URL; kube-readiness.ts reads a Kubernetes Deployment's
+ * readiness instead. Any other error is a bug and stops the verify window.
  */
 export type ObservationSource = (target: VerifyTarget) => Promise<AgentObservation>;
+
+/**
+ * The fleet's request error rate from `startMs` (the window's start) to `atMs`, measured apart
+ * from the agents' own reports (prometheus-error-rate.ts); undefined when it has no data.
+ */
+export type ErrorRateSource = (window: {
+  startMs: number;
+  atMs: number;
+}) => Promise<ErrorRateSample | undefined>;
+
+/** No usable answer from an agent (or the API that reports on it): refused, timed out, an error status. */
+export class ObservationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ObservationError";
+  }
+}
 
 export interface Clock {
   now(): number;
@@ -49,6 +72,8 @@ export interface VerifyOptions {
   fetch?: typeof fetch;
   /** The observation source; default: HTTP GET of each target's health URL (with `fetch`). */
   observe?: ObservationSource;
+  /** Measures the request error rate each poll (Prometheus, when monitoring runs). */
+  errorRate?: ErrorRateSource;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   consecutivePolls?: number;
@@ -81,7 +106,8 @@ export async function verifyDeployment(options: VerifyOptions): Promise<VerifyRe
     const atMs = options.clock.now();
     if (atMs > end) return { verdict: settle(evaluate(options, polls, atMs)), polls, metrics };
     const results = await Promise.all(options.targets.map((target) => checker.check(target)));
-    const poll: Poll = { atMs, results };
+    const errorRate = await options.errorRate?.({ startMs: options.deployEndMs, atMs });
+    const poll: Poll = errorRate ? { atMs, results, errorRate } : { atMs, results };
     polls.push(poll);
     const verdict = evaluate(options, polls);
     options.onPoll?.(poll, verdict);
@@ -113,7 +139,7 @@ function settle(verdict: Verdict): Exclude<Verdict, { kind: "pending" }> {
   return { ...verdict, kind: "unverified", reason: "the verify window did not complete" };
 }
 
-/** One agent's health request: the response, classified; never throws. */
+/** One agent's health request: the response, classified; an agent that does not answer is "unreachable". */
 class HealthChecker {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly consecutive = new Map<string, number>();
@@ -130,7 +156,8 @@ class HealthChecker {
     try {
       const observe = this.options.observe ?? ((t: VerifyTarget) => this.request(t));
       observation = await this.breaker(target.name).call(() => observe(target));
-    } catch {
+    } catch (error) {
+      if (!(error instanceof ObservationError || error instanceof CircuitOpenError)) throw error;
       observation = { agent: target.name, outcome: "unreachable" };
     }
     const seconds = Math.max(0, this.options.clock.now() - began) / 1000;
@@ -151,16 +178,11 @@ class HealthChecker {
     return breaker;
   }
 
-  /** Throws (a breaker failure) when the agent does not give a usable answer. */
+  /** Throws an ObservationError (a breaker failure) when the agent gives no usable answer. */
   private async request(target: VerifyTarget): Promise<AgentObservation> {
-    const doFetch = this.options.fetch ?? fetch;
-    const response = await doFetch(target.healthUrl, {
-      headers: { accept: "application/json" },
-      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
-    });
-    const text = await response.text();
+    const { response, text } = await this.fetchHealth(target.healthUrl);
     if (!response.ok && response.status !== 503) {
-      throw new Error(`${target.healthUrl} answered HTTP ${response.status}`);
+      throw new ObservationError(`${target.healthUrl} answered HTTP ${response.status}`);
     }
     let body: unknown;
     try {
@@ -180,6 +202,20 @@ class HealthChecker {
       errorRate: parsed.data.metrics?.error_rate,
       requestsPerSecond: parsed.data.metrics?.requests_per_second,
     };
+  }
+
+  /** The response and its body; refused, timed out or cut off is an ObservationError. */
+  private async fetchHealth(url: string): Promise<{ response: Response; text: string }> {
+    const doFetch = this.options.fetch ?? fetch;
+    try {
+      const response = await doFetch(url, {
+        headers: { accept: "application/json" },
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+      });
+      return { response, text: await response.text() };
+    } catch (error) {
+      throw new ObservationError(`${url}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   private record(target: VerifyTarget, observation: AgentObservation) {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { FleetError } from "../fleet/loader";
 import { settingsFromConfigText } from "./config-text";
 import type { StackSettings } from "./settings";
 
@@ -7,10 +8,13 @@ export function pulumiStackSettings(): StackSettings {
   const config = Object.entries(pulumi.runtime.allConfig()).map(
     ([key, text]): [string, string, boolean] => [key, text, false],
   );
-  const settings = settingsFromConfigText(config);
-  if (!Array.isArray(settings)) return settings;
-  const stack = pulumi.getStack();
-  throw new pulumi.RunError(
-    `stack ${stack} has invalid cascade settings (Pulumi.${stack}.yaml):\n${settings.join("\n")}`,
-  );
+  try {
+    return settingsFromConfigText(config);
+  } catch (error) {
+    if (!(error instanceof FleetError)) throw error;
+    const stack = pulumi.getStack();
+    throw new pulumi.RunError(
+      `stack ${stack} has invalid cascade settings (Pulumi.${stack}.yaml):\n${error.errors.join("\n")}`,
+    );
+  }
 }

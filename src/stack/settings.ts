@@ -13,6 +13,17 @@ export const stackSettingsSchema = z.strictObject({
   ordering: z.enum(ORDERINGS as ["waves", "dependencies"]).default("waves"),
   /** Whether the host has an NVIDIA GPU (and the NVIDIA container toolkit). */
   gpu: z.boolean().default(false),
+  /**
+   * On a host without a GPU (`gpu: false`), run the fleet's GPU agents anyway, without their GPU
+   * device requests: for trying a fleet on a machine that has none (the local stacks). Never on a
+   * production host: the agents' models would run on the CPU.
+   */
+  runGpuAgentsOnCpu: z.boolean().default(false),
+  /**
+   * Docker: the most CPUs any one agent may be limited to. Docker refuses a limit above the host's
+   * CPU count, so a host smaller than the fleet was written for (a laptop, CI) caps the limits here.
+   */
+  maxCpus: z.number().positive().optional(),
   /** Docker: the engine to deploy to, e.g. unix:///var/run/docker.sock or ssh://deploy@mainpc. */
   dockerHost: z.string().default("unix:///var/run/docker.sock"),
   /** Docker: the network the stack's containers share; default cascade-<stack>. */
@@ -80,6 +91,14 @@ export const stackSettingsSchema = z.strictObject({
 });
 
 export type StackSettings = z.output<typeof stackSettingsSchema>;
+
+/** How a stack's fleet file is checked against the stack: the GPU check, by name of the stack. */
+export function fleetStackContext(
+  stack: string,
+  settings: Pick<StackSettings, "gpu" | "runGpuAgentsOnCpu">,
+): { stack: string; gpuAvailable: boolean } {
+  return { stack, gpuAvailable: settings.gpu || settings.runGpuAgentsOnCpu };
+}
 
 /** Keys that are secrets and so must not appear as plain values in a stack file. */
 export const SECRET_SETTINGS = ["registryPassword"] as const;

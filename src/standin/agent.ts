@@ -15,11 +15,20 @@ import { readResourceUsage } from "./resource-usage";
 /**
  * The state of a stand-in agent through its startup: initialising (CASCADE_STARTUP_DELAY_MS),
  * loading its preload models, waiting for its critical dependencies, then serving. It is
- * "ready" (GET /health/ready) when serving and fully operational; the misbehaviours of
- * CASCADE_* bend these answers (see config.ts).
+ * "ready" (GET /health/ready) when serving: every critical stage passes, degraded or not, which
+ * is what the Docker probe calls healthy and Kubernetes' readiness asks. Fully operational is
+ * ready and not degraded (GET /health says "healthy"). The misbehaviours of CASCADE_* bend
+ * these answers (see config.ts).
  */
 export class StandinAgent {
-  readonly metrics: StartupMetrics = createStartupMetrics();
+  readonly metrics: StartupMetrics = createStartupMetrics(undefined, () => ({
+    labels: {
+      service: this.config.service.name,
+      group: this.config.service.group,
+      wave: this.config.service.wave,
+    },
+    seconds: this.startupSeconds(),
+  }));
   readonly models: ModelCache;
   readonly dependencies: DependencyMonitor;
   readonly requests = new RequestStats();
@@ -74,7 +83,7 @@ export class StandinAgent {
   }
 
   isReady(): boolean {
-    return this.isServing() && !this.config.misbehaviour.degraded && !this.isFlappedDown();
+    return this.isServing() && !this.isFlappedDown();
   }
 
   uptimeSeconds(): number {
@@ -98,7 +107,19 @@ export class StandinAgent {
         uptime_seconds: uptime,
       },
       checks,
-      metrics: this.requests.summary(uptime),
+      metrics: this.metricsSummary(uptime),
+    };
+  }
+
+  /** The request metrics; CASCADE_ERROR_RATE stands in for the error rate of real traffic. */
+  private metricsSummary(uptimeSeconds: number) {
+    const measured = this.requests.summary(uptimeSeconds);
+    const errorRate = this.config.misbehaviour.errorRate;
+    if (errorRate === undefined) return measured;
+    return {
+      ...measured,
+      requests_per_second: Math.max(measured.requests_per_second, 1),
+      error_rate: errorRate,
     };
   }
 
@@ -111,13 +132,15 @@ export class StandinAgent {
     );
   }
 
+  /** Seconds from process start until serving; while still starting, the seconds so far. */
+  private startupSeconds(): number {
+    return ((this.servingSince ?? Date.now()) - this.startedAt) / 1000;
+  }
+
   private noteProgress(): void {
     if (this.servingSince !== undefined || !this.isServing()) return;
     this.servingSince = Date.now();
-    const seconds = (this.servingSince - this.startedAt) / 1000;
-    const { name, group, wave } = this.config.service;
-    this.metrics.startupDuration.set({ service: name, group, wave }, seconds);
-    this.log("serving", { startup_seconds: seconds });
+    this.log("serving", { startup_seconds: this.startupSeconds() });
   }
 
   /** Flapping: once serving, every other CASCADE_FLAP_PERIOD_MS the agent is down. */
@@ -141,10 +164,15 @@ export class StandinAgent {
   private stages(): Record<string, StageCheckResult> {
     const stage = (critical: boolean, passed: boolean, error: string): StageCheckResult =>
       passed ? { status: "healthy", critical } : { status: "unhealthy", critical, error };
+    // Preload models are needed to serve (seed 1.2 stages models_loaded before ready).
     return {
       startup: stage(true, this.startupComplete, "initialising"),
-      models_loaded: stage(false, this.models.preloadDone(), "loading preload models"),
-      fully_operational: stage(false, this.isReady(), "not fully operational"),
+      models_loaded: stage(true, this.models.preloadDone(), "loading preload models"),
+      fully_operational: stage(
+        false,
+        this.isReady() && !this.config.misbehaviour.degraded,
+        "not fully operational",
+      ),
     };
   }
 }

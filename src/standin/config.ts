@@ -65,6 +65,7 @@ const envSchema = z.object({
   CASCADE_HANG: flag.default(false),
   CASCADE_FLAP_PERIOD_MS: milliseconds.default(0),
   CASCADE_FAILING_CHECKS: checkNames.default([]),
+  CASCADE_ERROR_RATE: z.coerce.number().min(0).max(1).optional(),
   CASCADE_STATE_FILE: z.string().min(1).optional(),
 });
 
@@ -92,6 +93,8 @@ export interface StandinConfig {
     hang: boolean;
     flapPeriodMs: number;
     failingChecks: string[];
+    /** Reported as metrics.error_rate, over at least 1 request/s: a release failing its requests. */
+    errorRate: number | undefined;
   };
 }
 
@@ -129,6 +132,7 @@ export function parseStandinConfig(env: NodeJS.ProcessEnv): StandinConfig {
       hang: e.CASCADE_HANG,
       flapPeriodMs: e.CASCADE_FLAP_PERIOD_MS,
       failingChecks: e.CASCADE_FAILING_CHECKS,
+      errorRate: e.CASCADE_ERROR_RATE,
     },
   };
 }

@@ -9,8 +9,12 @@ export class UnknownModelError extends Error {
 
 /**
  * Pretend model memory with the seed's lazy-loading rules (§5.2): a load takes `loadMs`,
- * at most `max_models_in_memory` stay loaded (the least recently used goes first), and a
- * model unused for `idle_timeout_seconds` is unloaded by `evictIdle`.
+ * at most `max_models_in_memory` stay loaded (the least recently used on-demand model goes
+ * first), and an on-demand model unused for `idle_timeout_seconds` is unloaded by `evictIdle`.
+ * Preload models are pinned: the seed loads them at start because they are used all the time,
+ * and the agent's /health/models (and so its readiness) depends on them staying loaded. With
+ * preload models filling the limit, an on-demand model is loaded for its request and unloaded
+ * right after.
  */
 export class ModelCache {
   /** Loaded models by name, with when they were last used; Map order is recency order. */
@@ -51,25 +55,33 @@ export class ModelCache {
     }
     this.loaded.delete(model);
     this.loaded.set(model, this.now());
+    this.evictBeyondLimit();
   }
 
-  /** Unloads models idle for longer than the idle timeout; returns their names. */
+  /** Unloads on-demand models idle for longer than the idle timeout; returns their names. */
   evictIdle(): string[] {
     const cutoff = this.now() - this.config.idle_timeout_seconds * 1000;
-    const idle = [...this.loaded].filter(([, lastUsed]) => lastUsed < cutoff).map(([m]) => m);
+    const idle = this.onDemandLoaded().filter((model) => this.loaded.get(model)! < cutoff);
     for (const model of idle) this.loaded.delete(model);
     return idle;
+  }
+
+  /** Loaded on-demand models, least recently used first. */
+  private onDemandLoaded(): string[] {
+    return this.loadedModels().filter((model) => !this.config.preload.includes(model));
+  }
+
+  private evictBeyondLimit(): void {
+    const evictable = this.onDemandLoaded();
+    while (this.loaded.size > this.config.max_models_in_memory && evictable.length > 0) {
+      this.loaded.delete(evictable.shift()!);
+    }
   }
 
   private async load(model: string): Promise<void> {
     try {
       await new Promise((resolve) => setTimeout(resolve, this.loadMs));
       this.loaded.set(model, this.now());
-      while (this.loaded.size > this.config.max_models_in_memory) {
-        const leastRecent = this.loaded.keys().next().value;
-        if (leastRecent === undefined) break;
-        this.loaded.delete(leastRecent);
-      }
     } finally {
       this.loading.delete(model);
     }

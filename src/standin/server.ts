@@ -62,9 +62,16 @@ function listen(port: number, config: StandinConfig, agent: StandinAgent): Promi
   const server = createServer((req, res) => {
     if (config.misbehaviour.hang) return;
     const started = performance.now();
-    // Health checks are not traffic: they would make a starting agent look like failing requests.
-    if (!req.url?.startsWith("/health")) {
-      res.once("finish", () => agent.requests.record(res.statusCode, performance.now() - started));
+    // Health checks and scrapes are not traffic: they would make a starting agent look like
+    // failing requests.
+    if (!req.url?.startsWith("/health") && !req.url?.startsWith("/metrics")) {
+      res.once("finish", () => {
+        agent.requests.record(res.statusCode, performance.now() - started);
+        agent.metrics.requests.inc({
+          service: config.service.name,
+          outcome: res.statusCode >= 500 ? "error" : "ok",
+        });
+      });
     }
     setTimeout(() => {
       route(req, res, config, agent).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Agent, ModelConfig } from "../fleet/model";
-import { modelConfigSchema } from "../standin/model-config";
+import { modelConfigSchema } from "./model-config";
 import type { StackSettings } from "../stack/settings";
 
 /**
@@ -29,7 +29,7 @@ export function imageReference(
   return `${base}:${settings.imageTags[agent.name] ?? settings.imageTag}`;
 }
 
-/** The JSON the agent reads from CASCADE_MODEL_CONFIG (schema: src/standin/model-config.ts). */
+/** The JSON the agent reads from CASCADE_MODEL_CONFIG (schema: ./model-config.ts). */
 export function modelConfigJson(models: ModelConfig): string {
   const config = modelConfigSchema.parse({
     preload: models.preload,

@@ -1,26 +1,25 @@
 import { strict as assert } from "node:assert";
+import fc from "fast-check";
 import { loadFleet } from "../../src/fleet/loader";
 import type { Agent, Fleet } from "../../src/fleet/model";
 import { planFleet } from "../../src/fleet/planner";
 import { healthTiming } from "../../src/fleet/timing";
 import { probeSpecSchema, worstCaseProbeDurationMs } from "../../src/health/probe-spec";
-import { modelConfigSchema } from "../../src/standin/model-config";
+import { modelConfigSchema } from "../../src/targets/model-config";
 import { stackSettingsSchema } from "../../src/stack/settings";
 import { imageReference, sha256 } from "../../src/targets/agent-contract";
 import {
   containerSpec,
+  dockerCpus,
   dockerRestart,
   LABELS,
   type ContainerSpecContext,
 } from "../../src/docker/container-spec";
-import {
-  curlCommand,
-  dockerDuration,
-  dockerHealthcheck,
-  probeSpec,
-} from "../../src/docker/healthcheck";
-import { containerName, kebab } from "../../src/docker/names";
+import { curlCommand, dockerDuration } from "../../src/docker/healthcheck";
+import { probeSpec } from "../../src/docker/probe-stages";
+import { containerName, kebab } from "../../src/targets/names";
 import { PROBE_PATH } from "../../src/docker/paths";
+import { durationMs } from "../../src/rehearse/scale";
 
 const mainpc = loadFleet("fleet/mainpc.yaml", { stack: "mainpc", gpuAvailable: true });
 const pc2 = loadFleet("fleet/pc2.yaml", { stack: "pc2", gpuAvailable: false });
@@ -66,10 +65,24 @@ describe("docker container spec (pure)", () => {
     );
   });
 
-  it("writes durations as Docker strings", () => {
-    assert.equal(dockerDuration(10), "10s");
-    assert.equal(dockerDuration(120), "120s");
-    assert.equal(dockerDuration(0.5), "500ms");
+  it("writes durations as Go's time.Duration prints them, as the provider reads them back", () => {
+    const cases: [number, string][] = [
+      [0, "0s"],
+      [0.5, "500ms"],
+      [10, "10s"],
+      [2.375, "2.375s"],
+      [90, "1m30s"],
+      [120, "2m0s"],
+      [180, "3m0s"],
+      [3600, "1h0m0s"],
+      [3661.5, "1h1m1.5s"],
+    ];
+    for (const [seconds, text] of cases) assert.equal(dockerDuration(seconds), text);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000_000 }), (ms) => {
+        assert.equal(durationMs(dockerDuration(ms / 1000)), ms);
+      }),
+    );
   });
 
   it("maps the seed's restart policy (any, 5 attempts) to on-failure with 5 retries", () => {
@@ -108,28 +121,6 @@ describe("docker container spec (pure)", () => {
       { tests: undefined, interval: "5s", timeout: "3s", retries: 3, startPeriod: "10s" },
     );
     assert.deepEqual(spec.healthcheck.tests.slice(0, 3), ["CMD", PROBE_PATH, "--spec-json"]);
-  });
-
-  it("staged check: every stage in order, all critical, so healthy only when the last passes", () => {
-    const mms = agent(mainpc, "ModelManagerSuite");
-    const spec = probeSpec(mms, { dependencyHost: (s) => s });
-    assert.deepEqual(
-      spec.stages.map((s) => [s.name, s.targets[0], s.critical]),
-      [
-        ["port_listening", "127.0.0.1:8211", true],
-        ["startup", "http://127.0.0.1:8211/health/startup", true],
-        ["models_loaded", "http://127.0.0.1:8211/health/models", true],
-        ["ready", "http://127.0.0.1:8211/health/ready", true],
-      ],
-    );
-    const hc = dockerHealthcheck(mms, {
-      probe: "cascade-probe",
-      probePath: PROBE_PATH,
-      dependencyHost: (s) => s,
-    });
-    // The start period covers the stages' start periods (seed: 120s for startup).
-    assert.equal(hc.startPeriod, "120s");
-    assert.ok(mms.health.stages.every((s) => s.startPeriodSeconds <= 120));
   });
 
   it("composite and http checks become one test; POST checks keep their method", () => {
@@ -220,11 +211,41 @@ describe("docker container spec (pure)", () => {
     assert.equal(rw.tmpfs, undefined);
   });
 
-  it("maps resources: memory in MB, cpus as text", () => {
+  it("maps resources: memory in MB with no swap, cpus as the provider reads them back", () => {
     const spec = specOf(mainpc, "ModelManagerSuite");
     assert.equal(spec.memory, 16384);
+    assert.equal(spec.memorySwap, 16384);
     assert.equal(spec.memoryReservation, 8192);
-    assert.equal(spec.cpus, "4");
+    assert.equal(spec.cpus, "4.0");
+  });
+
+  it("spells cpus as Docker's NanoCPUs read back do, so an up is followed by no diff", () => {
+    const cases: [number, string][] = [
+      [1, "1.0"],
+      [2, "2.0"],
+      [0.5, "0.5"],
+      [1.25, "1.25"],
+      [0.001, "0.001"],
+    ];
+    for (const [cpus, text] of cases) assert.equal(dockerCpus(cpus), text);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64_000_000_000 }), (nanos) => {
+        const text = dockerCpus(nanos / 1e9);
+        assert.equal(Math.round(Number(text) * 1e9), nanos);
+        assert.match(text, /^\d+\.(0|\d*[1-9])$/);
+      }),
+    );
+  });
+
+  it("caps cpus at cascade:maxCpus and drops GPU requests where cascade:runGpuAgentsOnCpu says so", () => {
+    const local = { gpu: false, maxCpus: 2 };
+    const spec = specOf(mainpc, "ModelManagerSuite", "mainpc", {
+      ...local,
+      runGpuAgentsOnCpu: true,
+    });
+    assert.equal(spec.cpus, "2.0");
+    assert.equal(spec.deviceRequests, undefined);
+    assert.throws(() => specOf(mainpc, "ModelManagerSuite", "mainpc", local), /needs a GPU/);
   });
 
   it("delivers the model config as a file named by CASCADE_MODEL_CONFIG, hashed into a label", () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { loadFleet } from "../../src/fleet/loader";
@@ -8,6 +8,7 @@ import type { Fleet } from "../../src/fleet/model";
 import { planFleet, type Ordering } from "../../src/fleet/planner";
 import { healthTiming } from "../../src/fleet/timing";
 import { ALERT_NAMES } from "../../src/monitoring";
+import { dockerDuration } from "../../src/docker/healthcheck";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_PATH } from "../../src/docker/monitoring";
 import {
   ofType,
@@ -16,6 +17,7 @@ import {
   type ProgramRun,
   type RegisteredResource,
 } from "../support/pulumi-harness";
+import { buildProbe } from "../support/probe";
 
 /**
  * The whole program (src/index.ts) under mocks, per stack, with the stack's real config:
@@ -65,6 +67,7 @@ function label(c: RegisteredResource, key: string): string | undefined {
 for (const stack of ["mainpc", "pc2"]) {
   describe(`docker program, stack ${stack} (mocks, real config)`, function () {
     this.timeout(60_000);
+    before(buildProbe); // the Docker target uploads the health probe binary: the program reads it
     const sc = stackCase(stack);
     let run: ProgramRun;
     before(async () => {
@@ -86,7 +89,7 @@ for (const stack of ["mainpc", "pc2"]) {
       );
     });
 
-    it("one provider on the stack's host, one network, one RemoteImage per distinct image", () => {
+    it("one provider on the stack's host, one network, one RemoteImage per agent", () => {
       const config = stackConfig(stack);
       const [provider, ...more] = run.resources.filter((r) => r.type === "pulumi:providers:docker");
       assert.equal(more.length, 0);
@@ -96,14 +99,17 @@ for (const stack of ["mainpc", "pc2"]) {
         networks.map((n) => n.inputs["name"]),
         [config["cascade:network"]],
       );
-      const images = ofType(run, "docker:index/remoteImage:RemoteImage").filter(
-        (i) => i.parent === undefined,
-      );
-      const expected = new Set(
-        sc.fleet.agents.map((a) => `${a.image}:${config["cascade:imageTag"]}`),
-      );
-      assert.deepEqual(images.map((i) => i.inputs["name"]).sort(), [...expected].sort());
+      const images = agentImages(run);
+      const expected = sc.fleet.agents.map((a) => `${a.image}:${config["cascade:imageTag"]}`);
+      assert.deepEqual(images.map((i) => i.inputs["name"]).sort(), expected.sort());
       assert.ok(images.every((i) => i.inputs["keepLocally"] === true));
+      for (const agent of sc.fleet.agents) {
+        const container = agentContainers(run).get(agent.name)!;
+        const image = images.find((i) => i.name === `${container.parent}-${agent.name}-image`);
+        assert.ok(image, `${agent.name} has its own image resource`);
+        assert.equal(image.parent, container.parent);
+        assert.ok(container.dependsOn.includes(image.name), `${agent.name} uses its image`);
+      }
     });
 
     it("every container: healthcheck, wait, waitTimeout = worst case + margin, restart", () => {
@@ -111,10 +117,14 @@ for (const stack of ["mainpc", "pc2"]) {
       for (const agent of sc.fleet.agents) {
         const inputs = containers.get(agent.name)!.inputs;
         const hc = inputs["healthcheck"] as Record<string, unknown>;
-        assert.equal(hc["interval"], `${agent.health.intervalSeconds}s`, agent.name);
-        assert.equal(hc["timeout"], `${agent.health.timeoutSeconds}s`, agent.name);
+        assert.equal(hc["interval"], dockerDuration(agent.health.intervalSeconds), agent.name);
+        assert.equal(hc["timeout"], dockerDuration(agent.health.timeoutSeconds), agent.name);
         assert.equal(hc["retries"], agent.health.retries, agent.name);
-        assert.equal(hc["startPeriod"], `${agent.health.startPeriodSeconds}s`, agent.name);
+        assert.equal(
+          hc["startPeriod"],
+          dockerDuration(agent.health.startPeriodSeconds),
+          agent.name,
+        );
         assert.equal((hc["tests"] as string[])[0], "CMD");
         const spec = JSON.parse((hc["tests"] as string[])[3]) as { service: string };
         assert.equal(spec.service, agent.name);
@@ -200,19 +210,25 @@ for (const stack of ["mainpc", "pc2"]) {
         assert.match(rules, new RegExp(`alert: ${name}`));
     });
 
-    it("exports per agent container name, wave and health URL, and the critical path", () => {
+    it("exports per agent container name, wave, health URL and URN, and the critical path", () => {
       const outputs = run.outputs as {
-        agents: Record<string, { name: string; wave: number; healthUrl: string }>;
+        agents: Record<string, { name: string; wave: number; healthUrl: string; urns: string[] }>;
         criticalPath: { agents: string[]; seconds: number; ordering: string };
       };
       const config = stackConfig(stack);
       for (const agent of sc.fleet.agents) {
         const out = outputs.agents[agent.name];
-        assert.equal(out.name, agentContainers(run).get(agent.name)!.inputs["name"]);
+        const container = agentContainers(run).get(agent.name)!;
+        assert.equal(out.name, container.inputs["name"]);
+        const image = agentImages(run).find(
+          (i) => i.name === `${container.parent}-${agent.name}-image`,
+        )!;
+        assert.deepEqual(out.urns, [container.urn, image.urn]);
         assert.equal(out.wave, agent.wave);
-        assert.match(
+        // The standard health response (degraded and error rate included), staged agents too.
+        assert.equal(
           out.healthUrl,
-          new RegExp(`^http://${config["cascade:publicHost"]}:${agent.healthPort}/`),
+          `http://${config["cascade:publicHost"]}:${agent.healthPort}/health`,
         );
       }
       const plan = planFleet(sc.fleet, sc.configOrdering);
@@ -222,10 +238,8 @@ for (const stack of ["mainpc", "pc2"]) {
     it(`matches the golden graph test/golden/docker-${stack}.json (UPDATE_GOLDEN=1 rewrites it)`, () => {
       const file = path.join(GOLDEN_DIR, `docker-${stack}.json`);
       const actual = `${JSON.stringify(golden(run), null, 2)}\n`;
-      if (process.env["UPDATE_GOLDEN"] === "1" || !existsSync(file)) {
-        mkdirSync(GOLDEN_DIR, { recursive: true });
-        writeFileSync(file, actual);
-      }
+      if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(file, actual);
+      assert.ok(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1`);
       assert.equal(
         actual,
         readFileSync(file, "utf8"),
@@ -236,6 +250,7 @@ for (const stack of ["mainpc", "pc2"]) {
 
   describe(`docker program, stack ${stack}, the other ordering`, function () {
     this.timeout(60_000);
+    before(buildProbe);
     const sc = stackCase(stack);
     const other: Ordering = sc.configOrdering === "waves" ? "dependencies" : "waves";
     it(`dependsOn edges equal the planner's (${other})`, async () => {
@@ -247,6 +262,7 @@ for (const stack of ["mainpc", "pc2"]) {
 
 describe("docker program: secrets and GPU", function () {
   this.timeout(60_000);
+  before(buildProbe);
   const password = "pa55-word-that-must-not-leak";
 
   it("reads the registry password as a secret only, and no plain input holds it", async () => {
@@ -264,9 +280,7 @@ describe("docker program: secrets and GPU", function () {
     for (const r of run.resources.filter((x) => x !== provider)) {
       assert.ok(!JSON.stringify(r.inputs).includes(password), `${r.name} holds the password`);
     }
-    const images = ofType(run, "docker:index/remoteImage:RemoteImage").filter(
-      (i) => i.parent === undefined,
-    );
+    const images = agentImages(run);
     assert.ok(
       images.every((i) => String(i.inputs["name"]).startsWith("registry.example.com/cascade/")),
     );
@@ -298,6 +312,15 @@ function assertEdges(run: ProgramRun, fleet: Fleet, ordering: Ordering): void {
     edges += actual.length;
   }
   assert.ok(edges > 0, "no edges at all");
+}
+
+/** The agents' images: the DockerFleet's own RemoteImages (the stack's name), not monitoring's. */
+/** Every agent's RemoteImage (not the files seeder's or the monitoring containers'). */
+function agentImages(run: ProgramRun): RegisteredResource[] {
+  const groups = new Set(ofType(run, GROUP).map((g) => g.name));
+  return ofType(run, "docker:index/remoteImage:RemoteImage").filter(
+    (i) => i.parent !== undefined && groups.has(i.parent),
+  );
 }
 
 function kebabOf(run: ProgramRun, agent: string): string {

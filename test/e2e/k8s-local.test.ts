@@ -5,78 +5,29 @@
 // scripts/k8s-local.sh runs the control plane on 127.0.0.1. Without them the suite is skipped, with the
 // command that builds them. See docs/real-engine.md.
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { loadFleet } from "../../src/fleet/loader";
 import { planFleet } from "../../src/fleet/planner";
-import { dnsName } from "../../src/kubernetes/names";
-
-const ROOT = path.resolve(__dirname, "../..");
+import { dnsName } from "../../src/targets/names";
+import {
+  engineEnv,
+  missingEngine,
+  ok,
+  parseExports,
+  ROOT,
+  script,
+  skipOrFail,
+} from "../support/engine";
+import { commitAll, scratchProject, type ScratchProject } from "../support/scratch-project";
 const STACK = "k8s-local";
 const NAMESPACE = "cascade-k8s-local";
 /** kwok keeps pods of an image containing this Running but never Ready (scripts/k8s-local.sh). */
 const UNREADY_TAG = "1.0.1-kwok-unready";
 /** The verify window cascade deploy/rollback use here (--verify-window), instead of the fleet's 300 s. */
 const VERIFY_WINDOW_S = 20;
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function script(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const r = spawnSync("bash", [path.join(ROOT, "scripts", name), ...args], {
-    encoding: "utf8",
-    env,
-  });
-  return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-/** Runs a command asynchronously (so mocha's timeout still works), capturing its output. */
-function run(
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
-
-function ok(r: Run, what: string): Run {
-  assert.equal(
-    r.status,
-    0,
-    `${what} failed (${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`,
-  );
-  return r;
-}
-
-/** `export NAME="value"` lines, as scripts/build-engine.sh env and scripts/k8s-local.sh env print them. */
-function parseExports(text: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = { ...base };
-  for (const line of text.split("\n")) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)="?(.*?)"?$/.exec(line.trim());
-    if (!m) continue;
-    env[m[1]] = m[2].replace(/\$([A-Z_]+)/g, (_, name: string) => env[name] ?? "");
-  }
-  return env;
-}
 
 /** A tiny client for the local kube-apiserver, from the kubeconfig scripts/k8s-local.sh writes. */
 class Kube {
@@ -142,19 +93,10 @@ interface PreviewStep {
   newState?: { type: string; inputs?: { metadata?: { name?: string } } };
 }
 
-const engine = script("build-engine.sh", ["check"]);
-const skipReason =
-  engine.status === 0
-    ? undefined
-    : `the real Pulumi engine and local control plane are not built (${engine.stdout.trim()}); ` +
-      "run scripts/build-engine.sh build (see docs/real-engine.md)";
-
 describe("k8s-local: real engine against a local kube-apiserver + kwok", function () {
   this.timeout(25 * 60_000);
 
-  let env: NodeJS.ProcessEnv;
-  let workDir: string;
-  let tmp: string;
+  let project: ScratchProject;
   let startedCluster = false;
   let kube: Kube;
   const fleet = loadFleet(path.join(ROOT, "fleet/mainpc.yaml"), {
@@ -163,20 +105,13 @@ describe("k8s-local: real engine against a local kube-apiserver + kwok", functio
   });
   const plan = planFleet(fleet, "waves");
 
-  const pulumi = (args: string[]) =>
-    run("pulumi", [...args, "--non-interactive"], { cwd: workDir, env });
-  const cascade = (args: string[]) =>
-    run(process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli/main.ts"), ...args], {
-      cwd: workDir,
-      env,
-    });
+  const pulumi = (args: string[]) => project.pulumi(args);
+  const cascade = (args: string[]) => project.cascade(args);
 
   before(async function () {
-    if (skipReason) {
-      console.log(`      skipped: ${skipReason}`);
-      this.skip();
-    }
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cascade-e2e-"));
+    const missing = missingEngine(["pulumi", "pulumi-kubernetes", "k8s", "etcd", "kwok"]);
+    if (missing)
+      return skipOrFail(this, `the real engine and local control plane are not built (${missing})`);
     let clusterEnv = script("k8s-local.sh", ["env"]);
     if (clusterEnv.status !== 0) {
       clusterEnv = script("k8s-local.sh", ["start"]);
@@ -187,44 +122,13 @@ describe("k8s-local: real engine against a local kube-apiserver + kwok", functio
       );
       startedCluster = true;
     }
-    env = parseExports(script("build-engine.sh", ["env"]).stdout, process.env);
-    env = parseExports(clusterEnv.stdout, env);
-    Object.assign(env, {
-      PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "cascade-e2e",
-      PULUMI_HOME: path.join(tmp, "pulumi-home"),
-      NO_COLOR: "1",
-    });
-    fs.mkdirSync(path.join(tmp, "state"));
-    kube = new Kube(env.KUBECONFIG!);
-
-    // The program runs from a scratch copy of the project so that the stack file the engine writes
-    // (encryption salt, config changes) never touches the working tree.
-    workDir = path.join(tmp, "project");
-    fs.mkdirSync(workDir);
-    for (const entry of ["src", "fleet", "node_modules", "package.json", "tsconfig.json", "bin"]) {
-      if (fs.existsSync(path.join(ROOT, entry)))
-        fs.symlinkSync(path.join(ROOT, entry), path.join(workDir, entry));
-    }
-    for (const file of ["Pulumi.yaml", `Pulumi.${STACK}.yaml`]) {
-      fs.copyFileSync(path.join(ROOT, file), path.join(workDir, file));
-    }
-    ok(await pulumi(["stack", "init", STACK]), "pulumi stack init");
-    // cascade rollback rebuilds a verified-good update from its git commit, so the scratch project
-    // is a git repository (the symlinks are committed as symlinks), committed clean after stack init.
-    const git = (args: string[]) =>
-      run("git", ["-c", "user.name=cascade e2e", "-c", "user.email=e2e@cascade.invalid", ...args], {
-        cwd: workDir,
-        env,
-      });
-    ok(await git(["init", "--quiet"]), "git init");
-    ok(await git(["add", "--all"]), "git add");
-    ok(await git(["commit", "--quiet", "-m", "e2e: k8s-local project"]), "git commit");
+    project = await scratchProject([STACK], parseExports(clusterEnv.stdout, engineEnv()));
+    kube = new Kube(project.env.KUBECONFIG!);
   });
 
   after(function () {
     if (startedCluster) script("k8s-local.sh", ["stop"]);
-    if (tmp && !process.env.CASCADE_E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+    project?.remove();
   });
 
   it("previews the fleet: --diff shows it, --json has exactly the expected creates", async function () {
@@ -290,7 +194,9 @@ describe("k8s-local: real engine against a local kube-apiserver + kwok", functio
     const quick = ["--yes", "--verify-window", String(VERIFY_WINDOW_S), "--poll-interval", "5"];
     const good = ok(await cascade(["deploy", "--stack", STACK, ...quick]), "cascade deploy (good)");
     assert.match(good.stdout, /readiness from the Kubernetes API/);
-    assert.match(good.stdout, /verified good over \d+ polls; recorded as marker update/);
+    const verified = Number(/Update (\d+) verified good over \d+ polls\./.exec(good.stdout)?.[1]);
+    assert.ok(verified > 0, `cascade deploy (good) verified its update:\n${good.stdout}`);
+    assert.match(good.stdout, /recorded in the stack's history: update \d+ verified good/);
 
     const victim = plan.agents.find((a) => a.dependsOn.length === 0)!.name;
     const deploymentPath = `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/${dnsName(victim)}`;
@@ -299,6 +205,8 @@ describe("k8s-local: real engine against a local kube-apiserver + kwok", functio
       await pulumi(["config", "set", "--path", `cascade:imageTags.${victim}`, UNREADY_TAG]),
       "pulumi config set imageTags",
     );
+    // cascade deploy refuses a working tree with uncommitted changes (docs/rollback.md).
+    await commitAll(project, `e2e: ${victim} at ${UNREADY_TAG}`);
     const bad = await cascade(["deploy", "--stack", STACK, ...quick]);
     const badOut = `${bad.stdout}\n${bad.stderr}`;
     assert.equal(bad.status, 1, `cascade deploy of a never-ready image did not fail:\n${badOut}`);
@@ -336,19 +244,34 @@ describe("k8s-local: real engine against a local kube-apiserver + kwok", functio
     const available = after.status?.conditions?.find((c) => c.type === "Available");
     assert.equal(available?.status, "True", "the rolled-back Deployment is Available again");
 
-    const history = JSON.parse(
-      ok(await pulumi(["stack", "history", "--json"]), "pulumi stack history").stdout,
-    ) as { version: number; result: string; message: string }[];
-    const summary = history.map((h) => `${h.version} ${h.result} ${h.message}`).join("\n");
-    assert.equal(history[0].result, "succeeded", `the newest update succeeded:\n${summary}`);
-    assert.match(history[0].message, /verified-good/, `the newest update is a marker:\n${summary}`);
+    // cascade's record in the stack's history (cascade history --json, src/rollout/history.ts).
+    const ledger = JSON.parse(
+      ok(await cascade(["history", "--stack", STACK, "--json"]), "cascade history").stdout,
+    ) as {
+      verifiedGood: number[];
+      updates: {
+        version: number;
+        message: string;
+        status: string;
+        rollback?: { target?: number; result: string };
+      }[];
+    };
+    const summary = ledger.updates
+      .map((u) => `${u.version} ${u.status} ${u.message.split("\n")[0]}`)
+      .join("\n");
+    const newest = ledger.updates[0];
+    assert.equal(newest.status, "verified", `the rollback by hand is verified:\n${summary}`);
+    assert.match(newest.message, /^cascade: rollback of stack/, summary);
+    assert.equal(ledger.verifiedGood[0], newest.version, "the newest rollback target");
+    assert.ok(ledger.verifiedGood.includes(verified), `update ${verified} stays verified good`);
+    const failed = ledger.updates.find((u) => /^cascade deploy/.test(u.message) && u.rollback);
+    assert.ok(failed, `history keeps the failed deploy:\n${summary}`);
+    assert.equal(failed.status, "rolled back", summary);
+    assert.equal(failed.rollback?.target, verified, `rolled back to update ${verified}`);
+    assert.equal(failed.rollback?.result, "rolled-back", summary);
     assert.ok(
-      history.some((h) => h.result === "succeeded" && /rollback/i.test(h.message)),
-      `history records the rollback:\n${summary}`,
-    );
-    assert.ok(
-      history.some((h) => h.result === "failed" && /cascade deploy/.test(h.message)),
-      `history keeps the failed deploy:\n${summary}`,
+      !ledger.verifiedGood.includes(failed.version),
+      "a failed update is no rollback target",
     );
   });
 });

@@ -8,52 +8,49 @@ import { changedAgents, diffPlans, type PlanSide } from "../../src/fleet/plan-di
 import { planFleet } from "../../src/fleet/planner";
 import { planDiffReport } from "../../src/cli/plan-diff-report";
 import { planDiffMermaid } from "../../src/cli/render-plan-diff";
+import { fleetYaml, type AgentYaml, type GroupYaml } from "../support/fleet-builder";
 
-const BASE = `host: t
-waves:
-  - { name: wave_1, window: [0s, 60s] }
-  - { name: wave_2, window: [60s, 180s] }
-groups:
-  core:
-    wave: wave_1
-    critical: true
-    agents:
-      - name: Registry
-        image: cascade/registry
-        ports: { health: 8200 }
-        health_check: { type: http, endpoint: /health, interval: 5s }
-  engine:
-    wave: wave_2
-    agents:
-      - name: Models
-        image: cascade/models
-        ports: { health: 8211 }
-        depends_on: [Registry]
-        gpu: true
-        models: { preload: [phi-2], on_demand: [xtts-v2], cache_strategy: { max_models_in_memory: 2 } }
-        health_check: { type: http, endpoint: /health, interval: 10s, start_period: 120s }
-      - name: Old
-        image: cascade/old
-        ports: { health: 8212 }
-        health_check: { type: http, endpoint: /health }
-`;
+const REGISTRY: AgentYaml = { name: "Registry", healthPort: 8200, check: { interval: "5s" } };
+const MODELS: AgentYaml = {
+  name: "Models",
+  healthPort: 8211,
+  dependsOn: ["Registry"],
+  gpu: true,
+  models: {
+    preload: ["phi-2"],
+    on_demand: ["xtts-v2"],
+    cache_strategy: { max_models_in_memory: 2 },
+  },
+  check: { interval: "10s", start_period: "120s" },
+};
+const OLD: AgentYaml = { name: "Old", healthPort: 8212 };
 
-const HEAD = BASE.replace("interval: 10s, start_period: 120s", "interval: 10s, start_period: 180s")
-  .replace("max_models_in_memory: 2", "max_models_in_memory: 3")
-  .replace("        gpu: true\n", "")
-  .replace(
-    `      - name: Old
-        image: cascade/old
-        ports: { health: 8212 }
-        health_check: { type: http, endpoint: /health }
-`,
-    `      - name: Speech
-        image: cascade/speech
-        ports: { health: 8213 }
-        depends_on: [Models]
-        health_check: { type: http, endpoint: /health }
-`,
-  );
+/** Registry in wave 1; Models (on Registry, GPU, models) and Old in `engineWave`. */
+function baseFleet(engineWave: GroupYaml["wave"] = "wave_2"): string {
+  return fleetYaml("t", {
+    core: { wave: "wave_1", critical: true, agents: [REGISTRY] },
+    engine: { wave: engineWave, agents: [MODELS, OLD] },
+  });
+}
+
+const BASE = baseFleet();
+
+/** BASE with Models slower to start, without its GPU, with room for 3 models; Old gone, Speech added. */
+const HEAD = fleetYaml("t", {
+  core: { wave: "wave_1", critical: true, agents: [REGISTRY] },
+  engine: {
+    wave: "wave_2",
+    agents: [
+      {
+        ...MODELS,
+        gpu: false,
+        models: { ...MODELS.models, cache_strategy: { max_models_in_memory: 3 } },
+        check: { ...MODELS.check, start_period: "180s" },
+      },
+      { name: "Speech", healthPort: 8213, dependsOn: ["Models"] },
+    ],
+  },
+});
 
 function side(text: string): PlanSide {
   const fleet = parseFleet(text, "fleet/t.yaml", { gpuAvailable: true });
@@ -84,7 +81,7 @@ describe("plan diff", () => {
   });
 
   it("finds wave moves and gate changes", () => {
-    const moved = BASE.replace("    wave: wave_2\n", "    wave: wave_1\n");
+    const moved = baseFleet("wave_1");
     const base = parseFleet(BASE, "f.yaml", { gpuAvailable: true });
     const head = parseFleet(moved, "f.yaml", { gpuAvailable: true });
     const diff = diffPlans(

@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { findCycle, topologicalOrder } from "../../src/fleet/graph";
+import type { Fleet } from "../../src/fleet/model";
 import { planFleet } from "../../src/fleet/planner";
-import { fleetOf, type AgentSketch } from "../support/fleet-builder";
+import { fleetOf, health, type AgentSketch } from "../support/fleet-builder";
 
 /** A random acyclic fleet: agent i may depend only on agents before it, in the same or an earlier wave. */
 const acyclicFleet = fc
@@ -26,7 +27,88 @@ const acyclicFleet = fc
     return fleetOf(sketch);
   });
 
+/** The same fleets with Docker-like health timing, some agents preloading models. */
+const timedFleet = fc
+  .tuple(
+    acyclicFleet,
+    fc.array(
+      fc.record({
+        intervalSeconds: fc.integer({ min: 1, max: 30 }),
+        timeoutSeconds: fc.integer({ min: 1, max: 10 }),
+        retries: fc.integer({ min: 1, max: 5 }),
+        startPeriodSeconds: fc.integer({ min: 0, max: 200 }),
+        preload: fc.boolean(),
+      }),
+      { minLength: 40, maxLength: 40 },
+    ),
+  )
+  .map(([fleet, timings]): Fleet => ({
+    ...fleet,
+    agents: fleet.agents.map((agent, i) => {
+      const { preload, ...timing } = timings[i];
+      return {
+        ...agent,
+        health: health(timing),
+        models: preload
+          ? {
+              preload: ["m"],
+              onDemand: [],
+              maxModelsInMemory: 1,
+              evictionPolicy: "lru",
+              idleTimeoutSeconds: 60,
+            }
+          : undefined,
+      };
+    }),
+  }));
+
 describe("planner properties", () => {
+  it("best <= expected <= worst, for each agent and for when it is healthy", () => {
+    fc.assert(
+      fc.property(
+        timedFleet,
+        fc.constantFrom("waves" as const, "dependencies" as const),
+        (fleet, ordering) => {
+          for (const agent of planFleet(fleet, ordering).agents) {
+            assert.ok(agent.bestSeconds <= agent.expectedSeconds, agent.name);
+            assert.ok(agent.expectedSeconds <= agent.worstSeconds, agent.name);
+            assert.ok(agent.earliestReadySeconds <= agent.expectedReadySeconds, agent.name);
+            assert.ok(agent.expectedReadySeconds <= agent.readyBySeconds, agent.name);
+          }
+        },
+      ),
+    );
+  });
+
+  it("the expected critical path is a chain whose expected times add up to when all are healthy", () => {
+    fc.assert(
+      fc.property(
+        timedFleet,
+        fc.constantFrom("waves" as const, "dependencies" as const),
+        (fleet, ordering) => {
+          const plan = planFleet(fleet, ordering);
+          const byName = new Map(plan.agents.map((a) => [a.name, a]));
+          const { agents: path, seconds } = plan.criticalPath.expected;
+          for (let i = 1; i < path.length; i++)
+            assert.ok(byName.get(path[i])!.dependsOn.includes(path[i - 1]));
+          assert.equal(
+            path.reduce((sum, name) => sum + byName.get(name)!.expectedSeconds, 0),
+            seconds,
+          );
+          assert.equal(seconds, Math.max(...plan.agents.map((a) => a.expectedReadySeconds)));
+          for (const wave of plan.waves) {
+            const members = plan.agents.filter((a) => a.wave === wave.index);
+            if (members.length > 0)
+              assert.equal(
+                wave.expectedReadySeconds,
+                Math.max(...members.map((a) => a.expectedReadySeconds)),
+              );
+          }
+        },
+      ),
+    );
+  });
+
   it("waves respect every edge, in both orderings", () => {
     fc.assert(
       fc.property(acyclicFleet, (fleet) => {

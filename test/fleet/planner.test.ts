@@ -1,10 +1,19 @@
 import { strict as assert } from "node:assert";
 import { planFleet } from "../../src/fleet/planner";
-import { healthTiming } from "../../src/fleet/timing";
+import type { Agent } from "../../src/fleet/model";
+import { agentTiming, firstPassingProbe, healthTiming } from "../../src/fleet/timing";
 import { fleetOf, health } from "../support/fleet-builder";
 
 const edges = (plan: ReturnType<typeof planFleet>) =>
   Object.fromEntries(plan.agents.map((agent) => [agent.name, agent.dependsOn]));
+
+const PRELOAD = {
+  preload: ["m"],
+  onDemand: [],
+  maxModelsInMemory: 1,
+  evictionPolicy: "lru" as const,
+  idleTimeoutSeconds: 60,
+};
 
 describe("planner", () => {
   it("times a health check the way Docker runs it", () => {
@@ -70,13 +79,52 @@ describe("planner", () => {
     assert.deepEqual(level, { A: 0, B: 1, C: 0, D: 2, E: 2 });
   });
 
-  it("warns when an agent's worst case falls outside its wave window", () => {
-    const plan = planFleet(
-      fleetOf({ A: { wave: 1, worst: 50 }, B: { wave: 1, worst: 20, dependsOn: ["A"] } }),
-      "waves",
+  it("expects an agent at its first probe, or at the first probe after its start period when it loads models", () => {
+    const check = health({
+      intervalSeconds: 10,
+      timeoutSeconds: 5,
+      retries: 3,
+      startPeriodSeconds: 25,
+    });
+    assert.deepEqual(agentTiming({ health: check }), {
+      bestSeconds: 10,
+      expectedSeconds: 10,
+      worstSeconds: 70,
+    });
+    assert.equal(
+      agentTiming({ health: check, models: { ...PRELOAD, preload: [] } }).expectedSeconds,
+      10,
+      "on demand only",
     );
-    assert.deepEqual(plan.warnings, [
-      "B: healthy by 70s at worst, after its wave_1 window (0s-60s)",
+    assert.equal(agentTiming({ health: check, models: PRELOAD }).expectedSeconds, 30);
+    assert.equal(agentTiming({ health: { ...check, kind: "staged" } }).expectedSeconds, 30);
+    assert.equal(firstPassingProbe(10, 30), 30, "a probe exactly when it is ready passes");
+    assert.equal(firstPassingProbe(4400, 2200), 4400);
+  });
+
+  /** Wave 1 (0-60s): A (10s interval), then B with a 55s start period, worst case 145s. */
+  function windowFleet(bModels?: Agent["models"]) {
+    const fleet = fleetOf({ A: { wave: 1 }, B: { wave: 1, dependsOn: ["A"] } });
+    fleet.agents[0].health = health({ intervalSeconds: 10, timeoutSeconds: 5, retries: 3 });
+    fleet.agents[1].health = health({
+      intervalSeconds: 10,
+      timeoutSeconds: 5,
+      retries: 3,
+      startPeriodSeconds: 55,
+    });
+    fleet.agents[1].models = bModels;
+    return fleet;
+  }
+
+  it("warns only when the expected time misses the wave window, not the worst case", () => {
+    const quick = planFleet(windowFleet(), "waves");
+    assert.equal(quick.agents[1].expectedReadySeconds, 20, "B's first probe passes");
+    assert.equal(quick.agents[1].readyBySeconds, 145);
+    assert.deepEqual(quick.warnings, []);
+    const loading = planFleet(windowFleet(PRELOAD), "waves");
+    assert.equal(loading.agents[1].expectedReadySeconds, 70, "A at 10s, B's first probe after 55s");
+    assert.deepEqual(loading.warnings, [
+      "B: expected healthy at 70s, after its wave_1 window (0s-60s); 145s at worst",
     ]);
   });
 

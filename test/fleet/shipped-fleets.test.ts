@@ -392,8 +392,8 @@ describe("shipped fleets", () => {
         assert.ok(agent(fleet, name).gpu, `${name} needs a GPU`);
         assert.ok(agent(fleet, name).models, `${name} declares its models`);
       }
-      assert.ok(agent(fleet, "STTService").models!.preload.includes("whisper-large-v3"));
-      assert.ok(agent(fleet, "TTSService").models!.preload.includes("xtts-v2"));
+      assert.ok(agent(fleet, "STTService").models!.onDemand.includes("whisper-large-v3"));
+      assert.ok(agent(fleet, "TTSService").models!.onDemand.includes("xtts-v2"));
     });
 
     it("marks core_platform critical and the supporting waves not", () => {

@@ -81,6 +81,41 @@ describe("circuit breaker (seed §5.3)", () => {
     assert.equal(breaker.state, "closed");
   });
 
+  it("holds other callers while the trial is in flight, then runs or fails them by its verdict", async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, timeoutMs: 1_000 });
+    const order: string[] = [];
+    const trialOutcome = async (ok: boolean): Promise<void> => {
+      clock.advance(1_000);
+      let settleTrial = (): void => undefined;
+      const trial = breaker.call(
+        () =>
+          new Promise<string>((resolve, reject) => {
+            order.push("trial started");
+            settleTrial = () => (ok ? resolve("ok") : reject(new Error("dependency down")));
+          }),
+      );
+      const waiting = breaker.call(() => {
+        order.push("waiting caller ran");
+        return succeed();
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      order.push("trial settles");
+      settleTrial();
+      await Promise.allSettled([trial, waiting]);
+      if (ok) assert.equal(await waiting, "ok");
+      else await assert.rejects(waiting, CircuitOpenError);
+    };
+
+    await failTimes(breaker, 1);
+    await trialOutcome(false);
+    assert.deepEqual(order, ["trial started", "trial settles"]);
+    assert.equal(breaker.state, "open");
+    order.length = 0;
+    await trialOutcome(true);
+    assert.deepEqual(order, ["trial started", "trial settles", "waiting caller ran"]);
+    assert.equal(breaker.state, "closed");
+  });
+
   it("rejects a threshold below 1", () => {
     assert.throws(() => new CircuitBreaker({ failureThreshold: 0, timeoutMs: 1 }), RangeError);
   });

@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** What a fixture route answers: a status (after an optional delay), or nothing at all. */
-export type FixtureAnswer = { status: number; delayMs?: number; method?: string } | "hang";
+/** What a fixture route answers: a status and body (after an optional delay), or nothing at all. */
+export type FixtureAnswer =
+  { status: number; delayMs?: number; method?: string; body?: string } | "hang";
 
 export interface FixtureServer {
   port: number;
@@ -30,7 +31,9 @@ export async function startFixtureServer(
     if (answer === "hang") return;
     const status =
       answer.method !== undefined && answer.method !== req.method ? 405 : answer.status;
-    setTimeout(() => res.writeHead(status).end(`status ${status}`), answer.delayMs ?? 0);
+    const body =
+      status === answer.status ? (answer.body ?? `status ${status}`) : `status ${status}`;
+    setTimeout(() => res.writeHead(status).end(body), answer.delayMs ?? 0);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,11 +1,7 @@
-import { execFileSync, spawn } from "node:child_process";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { probeReportSchema, type ProbeReport, type ProbeSpec } from "../../src/health/probe-spec";
 
-/** Builds probe/ (cached by Go) and returns the binary's path. */
-export function buildProbe(): string {
-  return execFileSync(join(__dirname, "../../probe/build.sh"), { encoding: "utf8" }).trim();
-}
+export { buildProbe } from "../support/probe";
 
 export interface ProbeRun {
   exitCode: number | null;

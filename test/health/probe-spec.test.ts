@@ -73,6 +73,19 @@ describe("probe spec", () => {
     assert.notDeepEqual(issues({ ...valid, version: 2 }), []);
   });
 
+  it("takes deadlines, intervals, pid targets and health stages, and rejects them malformed", () => {
+    const withStage = (stage: object) => ({ ...valid, stages: [{ ...valid.stages[0], ...stage }] });
+    assert.deepEqual(issues(withStage({ deadline_ms: 30_000, interval_ms: 15_000 })), []);
+    assert.deepEqual(issues(withStage({ kind: "process", targets: ["pid:1"] })), []);
+    assert.deepEqual(
+      issues(withStage({ kind: "health", targets: ["http://127.0.0.1:8/health"] })),
+      [],
+    );
+    assert.notDeepEqual(issues(withStage({ deadline_ms: -1 })), []);
+    assert.notDeepEqual(issues(withStage({ interval_ms: 0 })), []);
+    assert.match(issues(withStage({ kind: "health", targets: ["x:1"] })).join(), /http:\/\//);
+  });
+
   it("bounds a run by the sum of the stage timeouts", () => {
     assert.equal(worstCaseProbeDurationMs(valid), 6500);
   });

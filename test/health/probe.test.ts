@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,13 +14,17 @@ const stage = (
   targets: string[],
   critical = true,
   timeout_ms = 1000,
+  extra: Partial<ProbeStage> = {},
 ): ProbeStage => ({
   name,
   kind,
   targets,
   timeout_ms,
   critical,
+  ...extra,
 });
+/** Ten minutes: far from any test's uptime, either way. */
+const LATE = { deadline_ms: 600_000 };
 const spec = (...stages: ProbeStage[]): ProbeSpec => ({ version: 1, service: "Fixture", stages });
 
 describe("progressive probe (Go binary and TS walker)", function () {
@@ -27,11 +32,17 @@ describe("progressive probe (Go binary and TS walker)", function () {
   let probe: string;
   let server: FixtureServer;
   let deadPort: number;
+  /** A process started by the test: the probe's "container start" (CASCADE_PROBE_START_PID). */
+  let young: ChildProcess;
+  let youngStartedAt: number;
 
   before(async () => {
     probe = buildProbe();
+    youngStartedAt = Date.now();
+    young = spawn("sleep", ["600"], { stdio: "ignore" });
     server = await startFixtureServer({
-      "/health": { status: 200 },
+      "/health": { status: 200, body: '{"status": "healthy"}' },
+      "/degraded": { status: 200, body: '{"status": "degraded"}' },
       "/health/ready": { status: 503 },
       "/health/db": { status: 200 },
       "/register/test": { status: 200, method: "POST" },
@@ -40,7 +51,17 @@ describe("progressive probe (Go binary and TS walker)", function () {
     });
     deadPort = await closedPort();
   });
-  after(() => server.close());
+  after(async () => {
+    young.kill();
+    await server.close();
+  });
+
+  /** The probe started as if its container's PID 1 were `young`. */
+  const runYoung = (fixture: ProbeSpec, env: NodeJS.ProcessEnv = {}) =>
+    runProbe(probe, ["--spec-json", JSON.stringify(fixture)], {
+      CASCADE_PROBE_START_PID: String(young.pid),
+      ...env,
+    });
 
   /** The seed's five stages against the fixture, with fully_operational's target chosen. */
   const seedStages = (readyPath: string, readyCritical: boolean): ProbeSpec =>
@@ -77,6 +98,27 @@ describe("progressive probe (Go binary and TS walker)", function () {
     ),
     "hanging endpoint times out": spec(
       stage("api_responsive", "http", [server.url("/hang")], true, 300),
+    ),
+    "the container's main process": spec(stage("process_started", "process", ["pid:1"])),
+    "health endpoint reports healthy": spec(
+      stage("fully_operational", "health", [server.url("/health")], false),
+    ),
+    "health endpoint reports degraded": spec(
+      stage("api_responsive", "http", [server.url("/degraded")]),
+      stage("fully_operational", "health", [server.url("/degraded")], false),
+    ),
+    "critical stage fails before its deadline": spec(
+      stage("api_responsive", "http", [server.url("/health/ready")], true, 1000, LATE),
+      stage("fully_operational", "health", [server.url("/health")], false),
+    ),
+    "non-critical stage fails before its deadline": spec(
+      stage("api_responsive", "http", [server.url("/health")]),
+      stage("fully_operational", "health", [server.url("/degraded")], false, 1000, LATE),
+    ),
+    "critical stage fails past its deadline": spec(
+      stage("api_responsive", "http", [server.url("/health/ready")], true, 1000, {
+        deadline_ms: 0,
+      }),
     ),
   });
 
@@ -173,7 +215,10 @@ describe("progressive probe (Go binary and TS walker)", function () {
 
   it("agrees with the TS stage walker on every fixture", async () => {
     for (const [name, fixture] of Object.entries(fixtures())) {
-      const [go, ts] = await Promise.all([runProbeOnSpec(probe, fixture), walkStages(fixture)]);
+      const [go, ts] = await Promise.all([
+        runYoung(fixture),
+        walkStages(fixture, { uptimeMs: Date.now() - youngStartedAt }),
+      ]);
       const verdict = (r: typeof ts) => ({
         status: r.status,
         stages: r.stages.map((s) => [s.name, s.critical, s.status]),
@@ -188,7 +233,7 @@ describe("progressive probe (Go binary and TS walker)", function () {
       await Promise.all(
         Object.entries(fixtures()).map(async ([name, f]): Promise<[string, string]> => [
           name,
-          (await walkStages(f)).status,
+          (await walkStages(f, { uptimeMs: 1000 })).status,
         ]),
       ),
     );
@@ -203,6 +248,56 @@ describe("progressive probe (Go binary and TS walker)", function () {
       "GET on a POST-only route": "unhealthy",
       "redirect passes as with curl -f": "healthy",
       "hanging endpoint times out": "unhealthy",
+      "the container's main process": "healthy",
+      "health endpoint reports healthy": "healthy",
+      "health endpoint reports degraded": "degraded",
+      "critical stage fails before its deadline": "starting",
+      "non-critical stage fails before its deadline": "degraded",
+      "critical stage fails past its deadline": "unhealthy",
     });
+  });
+
+  it("counts deadlines from the start of the container's PID 1 (here: a process just started)", async () => {
+    const fixture = spec(
+      stage("api_responsive", "http", [server.url("/health/ready")], true, 1000, LATE),
+      stage("fully_operational", "health", [server.url("/health")], false),
+    );
+    const young = await runYoung(fixture);
+    assert.equal(young.exitCode, 1);
+    assert.equal(young.report.status, "starting");
+    assert.deepEqual(
+      young.report.stages.map((s) => s.status),
+      ["pending", "skipped"],
+    );
+    const uptime = young.report.uptime_ms ?? -1;
+    assert.ok(uptime >= 0 && uptime <= Date.now() - youngStartedAt + 50, `uptime ${uptime} ms`);
+    // By default the clock is PID 1's (this machine's init here): the verdict follows its uptime.
+    const old = await runProbeOnSpec(probe, fixture);
+    const expected =
+      (old.report.uptime_ms ?? Infinity) < LATE.deadline_ms ? "starting" : "unhealthy";
+    assert.equal(old.report.status, expected);
+  });
+
+  it("keeps a stage's pass for its interval between runs, in CASCADE_PROBE_STATE", async () => {
+    const state = join(mkdtempSync(join(tmpdir(), "probe-state-")), "state.json");
+    server.routes.set("/models", { status: 200 });
+    const fixture = spec(
+      stage("models_loaded", "http", [server.url("/models")], true, 1000, { interval_ms: 400 }),
+    );
+    const run = () => runYoung(fixture, { CASCADE_PROBE_STATE: state });
+    const first = await run();
+    assert.equal(first.report.stages[0]?.status, "pass");
+    assert.equal(first.report.stages[0]?.cached, undefined);
+
+    server.routes.set("/models", { status: 503 });
+    const before = server.requests.length;
+    const second = await run();
+    assert.equal(second.report.status, "healthy", "a pass younger than the interval stands");
+    assert.equal(second.report.stages[0]?.cached, true);
+    assert.equal(server.requests.length, before, "and the endpoint is not called");
+
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const third = await run();
+    assert.equal(third.report.stages[0]?.status, "fail", "checked again once the interval is over");
   });
 });

@@ -32,6 +32,20 @@ describe("standard health response", () => {
     );
   });
 
+  it("accepts what seed §3.2's template prints, datetime.utcnow().isoformat(), as UTC", () => {
+    // isoformat() has microseconds, or none at all when they are 0; never an offset.
+    for (const printed of ["2025-07-30T12:00:00.123456", "2025-07-30T12:00:00"]) {
+      const parsed = healthResponseSchema.parse({ ...SEED_EXAMPLE, timestamp: printed });
+      assert.equal(parsed.timestamp, `${printed}Z`);
+      assert.equal(Date.parse(parsed.timestamp), Date.parse(`${printed}+00:00`));
+    }
+    const withOffset = healthResponseSchema.parse({
+      ...SEED_EXAMPLE,
+      timestamp: "2025-07-30T14:00:00.5+02:00",
+    });
+    assert.equal(withOffset.timestamp, "2025-07-30T14:00:00.5+02:00");
+  });
+
   describe("aggregation", () => {
     const healthy = { status: "healthy" } as const;
     const unhealthy = { status: "unhealthy" } as const;

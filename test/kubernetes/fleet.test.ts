@@ -1,24 +1,26 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Deployment } from "kubernetes-models/apps/v1/Deployment";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { Namespace } from "kubernetes-models/v1/Namespace";
-import { Service } from "kubernetes-models/v1/Service";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
-import { ORDERINGS } from "../../src/fleet/planner";
+import * as pulumi from "@pulumi/pulumi";
+import { loadFleet } from "../../src/fleet/loader";
+import type { Fleet } from "../../src/fleet/model";
+import { ORDERINGS, planFleet } from "../../src/fleet/planner";
+import { KubernetesFleet, kubernetesProblems } from "../../src/kubernetes/fleet";
+import type { StackSettings } from "../../src/stack/settings";
+import { captureRegistrations } from "../support/pulumi-harness";
 import { modelConfigJson, modelConfigPath } from "../../src/targets/agent-contract";
 import { GPU_RESOURCE, PULUMI_TIMEOUT_ANNOTATION } from "../../src/kubernetes/manifests";
-import { isDnsLabel } from "../../src/kubernetes/names";
+import { isDnsLabel } from "../../src/targets/names";
 import { alertRules, AGENT_JOB } from "../../src/monitoring";
-import { modelConfigSchema } from "../../src/standin/model-config";
+import { modelConfigSchema } from "../../src/targets/model-config";
 import {
   key,
   ofType,
   ROOT,
   runKubernetes,
+  stackSettings,
   TYPES,
   type K8sRun,
   type Registered,
@@ -32,13 +34,26 @@ type Obj = Record<string, unknown> & {
     annotations?: Record<string, string>;
   };
 };
-const VALIDATORS: Record<string, (o: Obj) => void> = {
-  [TYPES.deployment]: (o) => new Deployment(o).validate(),
-  [TYPES.service]: (o) => new Service(o).validate(),
-  [TYPES.configMap]: (o) => new ConfigMap(o).validate(),
-  [TYPES.namespace]: (o) => new Namespace(o).validate(),
-  [TYPES.pdb]: (o) => new PodDisruptionBudget(o).validate(),
-};
+type Validators = Record<string, (o: Obj) => void>;
+
+/** kubernetes-models is ESM only (its exports have an "import" condition alone), hence import(). */
+async function loadValidators(): Promise<Validators> {
+  const [{ Deployment }, { Service }, { ConfigMap }, { Namespace }, { PodDisruptionBudget }] =
+    await Promise.all([
+      import("kubernetes-models/apps/v1/Deployment"),
+      import("kubernetes-models/v1/Service"),
+      import("kubernetes-models/v1/ConfigMap"),
+      import("kubernetes-models/v1/Namespace"),
+      import("kubernetes-models/policy/v1/PodDisruptionBudget"),
+    ]);
+  return {
+    [TYPES.deployment]: (o) => new Deployment(o).validate(),
+    [TYPES.service]: (o) => new Service(o).validate(),
+    [TYPES.configMap]: (o) => new ConfigMap(o).validate(),
+    [TYPES.namespace]: (o) => new Namespace(o).validate(),
+    [TYPES.pdb]: (o) => new PodDisruptionBudget(o).validate(),
+  };
+}
 
 const obj = (r: Registered) => r.inputs as Obj;
 const podSpec = (r: Registered) =>
@@ -53,8 +68,9 @@ for (const stack of ["mainpc", "pc2"]) {
   describe(`kubernetes target, stack ${stack}`, function () {
     this.timeout(60_000);
     let run: K8sRun;
+    let validators: Validators;
     before(async () => {
-      run = await runKubernetes(stack);
+      [run, validators] = await Promise.all([runKubernetes(stack), loadValidators()]);
     });
 
     it("creates one namespace, provider, group component per group, and per agent a Deployment and Service", () => {
@@ -76,7 +92,7 @@ for (const stack of ["mainpc", "pc2"]) {
     it("every object validates against the Kubernetes schema, in the stack's namespace", () => {
       let checked = 0;
       for (const resource of run.resources) {
-        const validate = VALIDATORS[resource.type];
+        const validate = validators[resource.type];
         if (!validate) continue;
         const o = obj(resource);
         assert.doesNotThrow(() => validate(o), `${resource.type} ${resource.name}`);
@@ -93,7 +109,7 @@ for (const stack of ["mainpc", "pc2"]) {
         spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } };
       };
       broken.spec.template.spec.containers[0].ports[0].containerPort = "http";
-      assert.throws(() => VALIDATORS[TYPES.deployment](broken as unknown as Obj));
+      assert.throws(() => validators[TYPES.deployment](broken as unknown as Obj));
     });
 
     for (const ordering of ORDERINGS) {
@@ -248,6 +264,25 @@ for (const stack of ["mainpc", "pc2"]) {
       }
     });
 
+    it("exports per agent the URNs of its Deployment, Service, ConfigMap and disruption budget", () => {
+      for (const agent of run.fleet.agents) {
+        const name = obj(deploymentOf(run, agent.name)).metadata.name;
+        const perAgent: string[] = [TYPES.deployment, TYPES.service, TYPES.configMap, TYPES.pdb];
+        const objects = run.resources.filter(
+          (r) => perAgent.includes(r.type) && obj(r).metadata.name === name,
+        );
+        const expected: string[] = [TYPES.deployment, TYPES.service];
+        if (agent.models) expected.push(TYPES.configMap);
+        if (agent.critical) expected.push(TYPES.pdb);
+        assert.deepEqual(objects.map((r) => r.type).sort(), expected.sort(), agent.name);
+        assert.deepEqual(
+          [...run.agents[agent.name].urns].sort(),
+          objects.map((r) => r.urn).sort(),
+          agent.name,
+        );
+      }
+    });
+
     it("matches the golden graph (UPDATE_GOLDEN=1 to regenerate)", () => {
       const file = path.join(ROOT, "test", "golden", `kubernetes-${stack}.json`);
       const text = `${JSON.stringify(graph(run), null, 2)}\n`;
@@ -312,3 +347,56 @@ function summary(r: Registered): object {
       return {};
   }
 }
+
+describe("kubernetes target: what cannot run on Kubernetes", () => {
+  function brokenPc2(): { settings: StackSettings; fleet: Fleet } {
+    const settings = stackSettings("pc2", { replicas: { Nobody: 2 } });
+    const fleet = loadFleet(path.join(ROOT, settings.fleet), { stack: "pc2", gpuAvailable: true });
+    const [first, second] = fleet.agents;
+    const agents = [
+      { ...first, gpu: { count: -1, deviceIds: [] } },
+      { ...second, security: { ...second.security, user: "deploy" } },
+      ...fleet.agents.slice(2),
+      { ...first, name: `Agent${"X".repeat(60)}`, dependsOn: [] },
+    ];
+    return { settings, fleet: { ...fleet, agents } };
+  }
+
+  it("names every problem at once, one line each", () => {
+    const { settings, fleet } = brokenPc2();
+    const [first, second] = fleet.agents;
+    assert.deepEqual(
+      kubernetesProblems({ stack: "pc2", settings, fleet, plan: planFleet(fleet, "waves") }),
+      [
+        'cascade:replicas names "Nobody", which is not an agent of this fleet',
+        `${first.name}: "all GPUs" cannot be requested on Kubernetes; give the agent a GPU count`,
+        `${second.name}: security.user "deploy" must be numeric ("uid" or "uid:gid") on Kubernetes`,
+        `"Agent${"X".repeat(60)}" has no Kubernetes name: "agent-${"x".repeat(60)}" is not a DNS-1123 label (at most 63 of a-z, 0-9 and "-")`,
+      ],
+    );
+  });
+
+  it("stops the program with them as one RunError (no stack trace) before creating anything", async () => {
+    const { settings, fleet } = brokenPc2();
+    const plan = planFleet(fleet, "waves");
+    const { value: thrown, resources } = await captureRegistrations(
+      () => {
+        try {
+          return new KubernetesFleet("pc2", { stack: "pc2", settings, fleet, plan });
+        } catch (error) {
+          return error;
+        }
+      },
+      { stack: "pc2" },
+    );
+    assert.ok(thrown instanceof pulumi.RunError, String(thrown));
+    assert.deepEqual(
+      thrown.message.split("\n"),
+      kubernetesProblems({ stack: "pc2", settings, fleet, plan }),
+    );
+    assert.deepEqual(
+      resources.map((r) => r.type),
+      ["cascade:kubernetes:Fleet"],
+    );
+  });
+});

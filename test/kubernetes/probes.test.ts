@@ -6,7 +6,7 @@ import { loadFleet } from "../../src/fleet/loader";
 import type { Agent, HealthModel, HealthStage } from "../../src/fleet/model";
 import { planFleet } from "../../src/fleet/planner";
 import { healthTiming } from "../../src/fleet/timing";
-import { agentManifests } from "../../src/kubernetes/manifests";
+import { agentContainer } from "../../src/kubernetes/manifests";
 import {
   agentProbes,
   LIVENESS_PERIOD_FACTOR,
@@ -64,10 +64,9 @@ function mainpc() {
 
 describe("kubernetes probes", () => {
   it("compiles the fleet's ServiceRegistry to seed §4.2's container exactly", () => {
-    const { settings, fleet, plan } = mainpc();
+    const { settings, fleet } = mainpc();
     const agent = fleet.agents.find((a) => a.name === "ServiceRegistry")!;
-    const planned = plan.agents.find((a) => a.name === "ServiceRegistry")!;
-    const manifests = agentManifests(agent, planned, {
+    const container = agentContainer(agent, {
       stack: "mainpc",
       namespace: "cascade-mainpc",
       settings,
@@ -75,10 +74,7 @@ describe("kubernetes probes", () => {
     });
     const seed = (parse(SEED_4_2) as { spec: { template: { spec: { containers: object[] } } } })
       .spec.template.spec.containers[0] as Record<string, unknown>;
-    const ours = manifests.deployment.spec!.template.spec!.containers[0] as unknown as Record<
-      string,
-      unknown
-    >;
+    const ours = container as unknown as Record<string, unknown>;
     const picked = Object.fromEntries(Object.keys(seed).map((k) => [k, ours[k]]));
     assert.deepEqual(picked, seed);
   });
@@ -100,10 +96,13 @@ describe("kubernetes probes", () => {
       periodSeconds: 10,
       timeoutSeconds: 5,
       successThreshold: 1,
-      failureThreshold: 3,
+      failureThreshold: 5,
     });
     assert.equal(probes.livenessProbe.httpGet.path, "/health");
     assert.equal(probes.livenessProbe.initialDelaySeconds, 120);
+    // Docker's timeout is the stages' 20 s and the check's 5 s: /health gets the 5 s.
+    assert.equal(agent.health.timeoutSeconds, 25);
+    assert.equal(probes.livenessProbe.timeoutSeconds, 5);
   });
 
   it("gives a long startup stage more failures than the floor", () => {
@@ -114,8 +113,8 @@ describe("kubernetes probes", () => {
     );
     const agent: Agent = { ...base, health: { ...base.health, stages, startPeriodSeconds: 900 } };
     const startup = agentProbes(agent).startupProbe;
-    // 900 + 3 x (10 + 10) = 960 s at 10 s per probe.
-    assert.equal(startup.failureThreshold, 96);
+    // 900 + 5 x (10 + 25) = 1075 s at 10 s per probe.
+    assert.equal(startup.failureThreshold, 108);
   });
 
   const stageArb = (name: string) =>
@@ -138,6 +137,10 @@ describe("kubernetes probes", () => {
     })
     .map((h) => ({
       ...h,
+      // As the loader makes it: a staged check's Docker timeout adds its stages' timeouts.
+      timeoutSeconds:
+        h.timeoutSeconds +
+        (h.kind === "staged" ? h.stages.reduce((sum, s) => sum + s.timeoutSeconds, 0) : 0),
       checks: [{ name: "health", method: "GET" as const, port: 8000, path: "/health" }],
       dependencyChecks: [],
       stages:
@@ -186,6 +189,10 @@ describe("kubernetes probes", () => {
         assert.equal(livenessProbe.httpGet.path, "/health");
         assert.equal(livenessProbe.periodSeconds, LIVENESS_PERIOD_FACTOR * health.intervalSeconds);
         assert.equal(livenessProbe.initialDelaySeconds, health.startPeriodSeconds);
+        // Liveness asks the health endpoint: the check's own timeout, not a staged sum.
+        const staged = health.stages.reduce((sum, s) => sum + s.timeoutSeconds, 0);
+        assert.equal(livenessProbe.timeoutSeconds, health.timeoutSeconds - staged);
+        assert.ok(livenessProbe.timeoutSeconds >= 1);
         assert.equal(livenessProbe.successThreshold, undefined);
       }),
     );

@@ -29,22 +29,28 @@ export function promtoolTests(fleet: Fleet, rulesFile: string): object {
     evaluation_interval: "15s",
     tests: [
       {
-        name: "startup over the threshold fires after 1m; under it never",
+        // What agents export (test/standin/standin.test.ts, "startup metric"): the seconds since
+        // their process started while they are starting, frozen at their startup time once ready.
+        name: "an agent stuck in startup fires 1m after it passes the threshold; one that started never",
         interval: "15s",
         input_series: [
           {
+            // Never ready: the gauge grows by 15 s every 15 s scrape, past 300 s at 5m15s.
             series: `${METRIC_NAMES.startupDuration}{service="${first.name}",group="${first.group}",wave="${first.wave}"}`,
-            values: `${t.startupTimeSeconds + 1}x20`,
+            values: "0+15x40",
           },
           {
+            // Ready after 75 s, then frozen there.
             series: `${METRIC_NAMES.startupDuration}{service="${second.name}",group="${second.group}",wave="${second.wave}"}`,
-            values: `${t.startupTimeSeconds}x20`,
+            values: "0+15x5 75x35",
           },
         ],
         alert_rule_test: [
-          { eval_time: "30s", alertname: ALERT_NAMES.startupTimeout, exp_alerts: [] },
+          { eval_time: "5m", alertname: ALERT_NAMES.startupTimeout, exp_alerts: [] },
+          // Pending from 5m15s (315 s > 300 s), firing once that has held for the rule's 1m.
+          { eval_time: "6m", alertname: ALERT_NAMES.startupTimeout, exp_alerts: [] },
           {
-            eval_time: "2m",
+            eval_time: "6m15s",
             alertname: ALERT_NAMES.startupTimeout,
             exp_alerts: [
               {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
@@ -16,6 +16,7 @@ import {
   startupDashboard,
 } from "../../src/monitoring";
 import { promtoolTests } from "./promtool-tests";
+import { skipOrFail } from "../support/engine";
 
 const fleets = {
   mainpc: loadFleet("fleet/mainpc.yaml", { stack: "mainpc", gpuAvailable: true }),
@@ -50,6 +51,14 @@ describe("monitoring: alert rules", () => {
       presence.rules.map((r) => r.expr),
       fleet.agents.map((a) => `absent(up{job="${AGENT_JOB}",service="${a.name}"})`),
     );
+  });
+
+  it("docs/health-runtime.md states each alert's expression as the rules generate it", () => {
+    const doc = readFileSync(path.join(__dirname, "../../docs/health-runtime.md"), "utf8");
+    for (const rule of alertRules(fleets.mainpc)[0].rules) {
+      assert.ok(doc.includes(`\`${rule.alert}\``), `${rule.alert} is not described`);
+      assert.ok(doc.includes(`\`${rule.expr}\``), `${rule.alert}: the doc lacks \`${rule.expr}\``);
+    }
   });
 
   it("takes every threshold from the fleet", () => {
@@ -107,8 +116,11 @@ describe("monitoring: alert rules", () => {
       let dir: string;
       before(function () {
         if (!promtool()) {
-          console.warn("    promtool not found: install Debian's prometheus package to run these");
-          this.skip();
+          return skipOrFail(
+            this,
+            "promtool not found: install Debian's prometheus package",
+            "system",
+          );
         }
         dir = mkdtempSync(path.join(tmpdir(), `cascade-rules-${stack}-`));
         writeFileSync(path.join(dir, "rules.yml"), renderRulesFile(fleet));

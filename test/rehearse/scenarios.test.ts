@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { rehearse, ROOT, dockerClient } from "../../src/rehearse/run";
+import { rehearse, RehearsalInterrupted, ROOT, dockerClient } from "../../src/rehearse/run";
 import { failureMessage, type RehearsalReport } from "../../src/rehearse/report";
 import type { ScenarioName } from "../../src/rehearse/scenarios";
 import { REHEARSAL_LABEL } from "../../src/rehearse/scale";
@@ -99,6 +99,26 @@ describe("cascade rehearse on a real Docker engine", function () {
     assert.equal(await leftovers(report.runId), 0);
     console.log(
       `      mainpc: all healthy ${report.allHealthyMs} ms, bound ${report.criticalPath.boundMs} ms (intervals >= ${report.minIntervalMs} ms)`,
+    );
+  });
+
+  it("interrupted: stops with RehearsalInterrupted, after removing every container it created", async () => {
+    const controller = new AbortController();
+    const created: string[] = [];
+    const interrupted = fixture("all-healthy", {
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.kind !== "state" || event.agent.containerId === undefined) return;
+        if (!created.includes(event.agent.containerId)) created.push(event.agent.containerId);
+        controller.abort();
+      },
+    });
+    await assert.rejects(interrupted, RehearsalInterrupted);
+    assert.ok(created.length > 0, "no container was created before the interruption");
+    const left = await dockerClient().listContainers({ all: true });
+    assert.deepEqual(
+      left.filter((container) => created.includes(container.Id)),
+      [],
     );
   });
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import type { AgentTimeline } from "../../src/rehearse/bringup";
 import { createProgress } from "../../src/rehearse/progress";
-import { bestCaseBound, pathBreakdown } from "../../src/rehearse/report";
+import { rehearsalBounds } from "../../src/rehearse/bounds";
+import { pathBreakdown } from "../../src/rehearse/report";
 import {
   firstPassingProbeMs,
   intervalFloorMs,
@@ -34,6 +35,7 @@ const timeline = (
   restarts: 0,
   maxFailingStreak: 0,
   failedProbes: 0,
+  probeExecMs: [],
   waitTimeoutMs: 15_000,
   startPeriodMs: 0,
   ...fields,
@@ -79,8 +81,36 @@ describe("rehearsal timing", () => {
       ],
       skipped: [],
     };
-    assert.deepEqual(bestCaseBound(fleet, 0.1), { ms: 3000, agents: ["A", "B"] });
-    assert.deepEqual(bestCaseBound(fleet, 0.1, 2000).agents.length, 3);
+    assert.deepEqual(rehearsalBounds(fleet, 0.1).best, { ms: 3000, agents: ["A", "B"] });
+    assert.deepEqual(rehearsalBounds(fleet, 0.1, 2000).best.agents.length, 3);
+  });
+
+  it("the worst case uses the floored timings too, so it is never below the best case", () => {
+    const agent = (name: string, dependsOn: string[]) => ({
+      name,
+      resource: name,
+      group: "g",
+      wave: 1,
+      critical: true,
+      dependsOn,
+      inputs: inputs("10s"),
+    });
+    const fleet: RehearsalFleet = {
+      stack: "s",
+      agents: [agent("A", []), agent("B", ["A"]), agent("C", ["B"])],
+      skipped: [],
+    };
+    // Scale 0.01 with a 4.4 s floor: the planner's worst case merely scaled, 3 agents x (10 s +
+    // 3 x (10 s + 5 s)) x 0.01 = 1.65 s, is far below the floored best case, 3 x 4.4 s (the
+    // issue's "worst path 15.00s" under "best case 19.20s").
+    const bounds = rehearsalBounds(fleet, 0.01, 4400);
+    assert.equal(bounds.best.ms, 3 * 4400);
+    const timing = scaledTiming(inputs("10s"), 0.01, 4400);
+    const perAgent = timing.startPeriodMs + timing.retries * (timing.intervalMs + timing.timeoutMs);
+    assert.deepEqual(bounds.worst, { ms: 3 * perAgent, agents: ["A", "B", "C"] });
+    for (const name of ["A", "B", "C"])
+      assert.ok(bounds.agents[name].bestMs <= bounds.agents[name].worstMs, name);
+    assert.ok(bounds.best.ms <= bounds.worst.ms);
   });
 
   it("splits the measured path into engine, probe and poll time", () => {
@@ -121,7 +151,7 @@ describe("rehearsal progress on a TTY", () => {
     }) as unknown as NodeJS.WriteStream;
     let out = "";
     (stream as unknown as PassThrough).on("data", (chunk: Buffer) => (out += chunk.toString()));
-    const progress = createProgress(stream, false);
+    const progress = createProgress(stream);
     const agents = [timeline("Registry", 1), timeline("Core", 1), timeline("Worker", 2)];
     progress.onEvent({ kind: "fleet", at: 0, agents });
     progress.onEvent({ kind: "state", at: 10, agent: { ...agents[0], state: "creating" } });

@@ -1,41 +1,43 @@
 import { parseFleet } from "../../src/fleet/loader";
 import type { Fleet } from "../../src/fleet/model";
 import { planFleet } from "../../src/fleet/planner";
-import type { RolloutContext, VerifyFn } from "../../src/rollout/context";
+import { renderRolloutEvent } from "../../src/cli/render-rollout";
+import {
+  RolloutInterrupted,
+  type ConfirmOptions,
+  type RolloutContext,
+  type VerifyFn,
+} from "../../src/rollout/context";
+import type { RolloutEvent } from "../../src/rollout/events";
 import type { GitRepo } from "../../src/rollout/git";
-import type { Verdict } from "../../src/rollout/policy";
+import { decodeRecord, encodeRecord, type Owner } from "../../src/rollout/record";
+import { versionSpec } from "../../src/rollout/version";
+import type { Verdict, WindowMeasurements } from "../../src/rollout/policy";
 import { stackSettingsSchema } from "../../src/stack/settings";
+import { fleetYaml } from "../support/fleet-builder";
 import { FakeBackend, FakeWorkspace } from "./fake-workspace";
 
-export const SMALL_FLEET = `host: testhost
-waves:
-  - name: wave_1
-    window: [0s, 60s]
-  - name: wave_2
-    window: [60s, 180s]
-groups:
-  core:
-    wave: wave_1
-    critical: true
-    agents:
-      - name: Registry
-        image: cascade/registry
-        ports: { health: 8200 }
-        health_check: { type: http, endpoint: /health, interval: 5s }
-  engine:
-    wave: wave_2
-    agents:
-      - name: Models
-        image: cascade/models
-        ports: { health: 8211 }
-        depends_on: [Registry]
-        health_check: { type: http, endpoint: /health, interval: 5s }
-      - name: Speech
-        image: cascade/speech
-        ports: { health: 8212 }
-        depends_on: [Registry]
-        health_check: { type: http, endpoint: /health, interval: 5s }
-`;
+/** A window in which no agent ever failed and no error rate was measured. */
+export const NO_MEASUREMENTS: WindowMeasurements = {
+  agents: [],
+  errorRate: { source: "none", samples: 0 },
+};
+
+/** Registry (critical, wave 1); Models and Speech (wave 2), each waiting for Registry. */
+export const SMALL_FLEET = fleetYaml("testhost", {
+  core: {
+    wave: "wave_1",
+    critical: true,
+    agents: [{ name: "Registry", healthPort: 8200, check: { interval: "5s" } }],
+  },
+  engine: {
+    wave: "wave_2",
+    agents: [
+      { name: "Models", healthPort: 8211, dependsOn: ["Registry"], check: { interval: "5s" } },
+      { name: "Speech", healthPort: 8212, dependsOn: ["Registry"], check: { interval: "5s" } },
+    ],
+  },
+});
 
 export function smallFleet(): Fleet {
   return parseFleet(SMALL_FLEET, "fleet/test.yaml");
@@ -57,10 +59,15 @@ export function agentOutputs(
           name: `cascade-${name}`,
           wave: waves[name] ?? 2,
           healthUrl: `http://127.0.0.1:${port}/health`,
+          urns: [containerUrn(name)],
         },
       ]),
     ),
   };
+}
+
+function containerUrn(agent: string): string {
+  return `urn:pulumi:test::cascade::docker:index/container:Container::${agent}`;
 }
 
 export const RESOURCES = [
@@ -73,7 +80,7 @@ export const RESOURCES = [
     type: "docker:index/network:Network",
   },
   ...["Registry", "Models", "Speech"].map((name) => ({
-    urn: `urn:pulumi:test::cascade::docker:index/container:Container::${name}`,
+    urn: containerUrn(name),
     type: "docker:index/container:Container",
   })),
 ];
@@ -81,12 +88,24 @@ export const RESOURCES = [
 export interface Harness {
   backend: FakeBackend;
   context: RolloutContext;
+  events: RolloutEvent[];
+  /** The events as the cli prints them. */
   printed: string[];
   verifyCalls: string[];
+  /** Each verify request as it came: label, site and window. */
+  verifyRequests: Parameters<VerifyFn>[0][];
   worktrees: string[];
   removed: string[];
-  confirmations: string[];
+  confirmations: { question: string; options?: ConfirmOptions }[];
+  /** Files the fake git reports with uncommitted changes. */
+  dirtyFiles: string[];
+  /** Rollback worktrees the fake git has registered, with their owners. */
+  registeredWorktrees: { dir: string; owner?: Owner }[];
+  /** The run's abort controller: abort() is SIGINT. */
+  interrupt: AbortController;
 }
+
+export const OWNER: Owner = { user: "test", host: "testhost", pid: 4242 };
 
 /** A context on a fake backend: "repo" is checked out at NEW_COMMIT, worktrees at their commit. */
 export function harness(
@@ -94,21 +113,35 @@ export function harness(
     verdicts?: Verdict["kind"][] | ((label: string) => Verdict);
     confirm?: boolean;
     knownCommits?: string[];
+    /** Stack settings of the version rolled back to, over the fleet file (e.g. target). */
+    settings?: Record<string, unknown>;
+    /** Whether a process is alive; default: unknown (another host). */
+    isAlive?: (owner: Owner) => boolean | undefined;
   } = {},
 ): Harness {
   const backend = new FakeBackend(STACK);
   backend.heads.set("repo", NEW_COMMIT);
   backend.resources = RESOURCES;
   backend.configs.set("repo", { "cascade:fleet": { value: "fleet/test.yaml" } });
+  const events: RolloutEvent[] = [];
   const printed: string[] = [];
   const verifyCalls: string[] = [];
+  const verifyRequests: Parameters<VerifyFn>[0][] = [];
   const worktrees: string[] = [];
   const removed: string[] = [];
-  const confirmations: string[] = [];
+  const confirmations: Harness["confirmations"] = [];
+  const dirtyFiles: string[] = [];
+  const registeredWorktrees: Harness["registeredWorktrees"] = [];
+  const interrupt = new AbortController();
   const queue = Array.isArray(options.verdicts) ? [...options.verdicts] : [];
   const verify: VerifyFn = (request) => {
     verifyCalls.push(`${request.label}: ${request.targets.map((t) => t.name).join(",")}`);
-    const base = { pollsInWindow: 31, windowEndMs: request.deployEndMs + 300_000 };
+    verifyRequests.push(request);
+    const base = {
+      pollsInWindow: 31,
+      windowEndMs: request.deployEndMs + 300_000,
+      measurements: NO_MEASUREMENTS,
+    };
     let verdict: Verdict;
     if (typeof options.verdicts === "function") verdict = options.verdicts(request.label);
     else {
@@ -122,7 +155,7 @@ export function harness(
                 condition: { kind: "critical_service_unhealthy", action: "immediate_rollback" },
                 action: "immediate_rollback",
                 atMs: request.deployEndMs + 20_000,
-                reason: "critical service unhealthy: Registry on 3 consecutive polls",
+                reason: "critical service unhealthy: Registry failed 3 polls in a row",
                 failingAgents: ["Registry"],
               },
             }
@@ -144,45 +177,86 @@ export function harness(
     root: "/repo",
     commitExists: (commit) => known.has(commit),
     show: () => undefined,
-    addWorktree(commit) {
+    dirtyFiles: () => [...dirtyFiles],
+    addWorktree(commit, owner) {
       const dir = `worktree-${commit.slice(0, 4)}`;
       worktrees.push(dir);
+      registeredWorktrees.push({ dir, owner });
       backend.heads.set(dir, commit);
+      backend.dirty.add(dir); // its stack file holds the version's recorded config
       // The commit's stack file: the config that version ran with.
       backend.configs.set(dir, { "cascade:fleet": { value: "fleet/test.yaml" } });
       backend.programOutputs.set(dir, agentOutputs());
-      return { dir, remove: () => removed.push(dir) };
+      return { dir, remove: () => git.removeWorktree(dir) };
+    },
+    rollbackWorktrees: () => [...registeredWorktrees],
+    removeWorktree(dir) {
+      removed.push(dir);
+      registeredWorktrees.splice(
+        registeredWorktrees.findIndex((w) => w.dir === dir),
+        1,
+      );
     },
   };
   let now = 1_000_000;
+  backend.now = () => now;
   const context: RolloutContext = {
     stack: STACK,
     workspace: new FakeWorkspace(backend, "repo", STACK),
     openWorkspace: backend.open,
     git,
-    loadVersion: (_dir, _stack, config) => {
+    loadVersion: (_dir, stack, config) => {
       const fleet = smallFleet();
       const settings = stackSettingsSchema.parse({
         fleet: config["cascade:fleet"]?.value ?? "fleet/test.yaml",
+        ...options.settings,
       });
-      return { fleet, settings, plan: planFleet(fleet, "waves") };
+      return Promise.resolve({
+        spec: versionSpec(stack, settings, fleet, planFleet(fleet, "waves")),
+        readBy: "own",
+      });
     },
     verify,
-    confirm: (question) => {
-      confirmations.push(question);
+    confirm: (question, confirmOptions) => {
+      confirmations.push({ question, options: confirmOptions });
       return Promise.resolve(options.confirm ?? true);
     },
     clock: { now: () => (now += 1000) },
-    print: (text) => printed.push(text),
+    sleep: (ms) => {
+      if (interrupt.signal.aborted) return Promise.reject(new RolloutInterrupted());
+      now += ms;
+      return Promise.resolve();
+    },
+    emit: (event) => {
+      events.push(event);
+      printed.push(renderRolloutEvent(event));
+    },
+    run: "a1b2c3",
+    owner: OWNER,
+    isAlive: options.isAlive ?? (() => undefined),
+    signal: interrupt.signal,
   };
-  return { backend, context, printed, verifyCalls, worktrees, removed, confirmations };
+  return {
+    backend,
+    context,
+    events,
+    printed,
+    verifyCalls,
+    verifyRequests,
+    worktrees,
+    removed,
+    confirmations,
+    dirtyFiles,
+    registeredWorktrees,
+    interrupt,
+  };
 }
 
-/** Puts a verified-good deployment of OLD_COMMIT (update 1 + marker update 2) in history. */
+/** Puts a verified-good deployment of OLD_COMMIT (update `version` + its verdict record) in history. */
 export function seedVerifiedGood(backend: FakeBackend, version = 1) {
-  backend.record({
+  const update = backend.record({
     version,
-    message: "cascade deploy test",
+    message: "cascade deploy test (run 0ld000)",
     environment: {
       "git.head": OLD_COMMIT,
       "git.dirty": "false",
@@ -191,12 +265,31 @@ export function seedVerifiedGood(backend: FakeBackend, version = 1) {
     config: { "cascade:fleet": { value: "fleet/test.yaml" } },
   });
   backend.record({
-    message: `cascade: verified-good version ${version}`,
-    environment: { "git.head": OLD_COMMIT, "git.dirty": "true" },
-    config: {
-      "cascade:fleet": { value: "fleet/test.yaml" },
-      "cascade:verifiedGood": { value: String(version) },
-    },
+    kind: "refresh",
+    message: encodeRecord(`update ${update.version} verified good over 31 polls`, {
+      kind: "verdict",
+      run: "0ld000",
+      final: true,
+      update: update.version,
+      commit: OLD_COMMIT,
+      dirty: false,
+      result: "verified",
+      reason: "no failure condition held over 31 polls",
+      polls: 31,
+      measurements: NO_MEASUREMENTS,
+    }),
+    environment: {},
+    config: {},
   });
   backend.outputs = agentOutputs();
+}
+
+/** The deploy's update messages and records, in order, as "update: <message>" / "<record kind>: <result>". */
+export function historyOf(backend: FakeBackend): string[] {
+  return [...backend.history].reverse().map((entry) => {
+    const record = decodeRecord(entry.message);
+    if (!record) return `${entry.kind} ${entry.result}: ${entry.message}`;
+    const result = "result" in record ? ` ${record.result}` : "";
+    return `record ${record.kind}${result}${"final" in record && record.final ? " (final)" : ""}`;
+  });
 }

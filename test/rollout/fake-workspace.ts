@@ -1,12 +1,31 @@
-import type {
-  ConfigEntry,
-  OperationOptions,
-  StackConfig,
-  StackWorkspace,
-  StateResource,
-  UpdateRecord,
-  WorkspaceFactory,
+import {
+  EngineError,
+  type ChangeSummary,
+  type OperationOptions,
+  type StackConfig,
+  type StackWorkspace,
+  type StateResource,
+  type UpdateInFlight,
+  type UpdateRecord,
+  type WorkspaceFactory,
 } from "../../src/rollout/workspace";
+
+/** How the next `up` fails. */
+export interface UpFailure {
+  message: string;
+  /** Another update holds the stack: the engine records nothing. */
+  locked?: boolean;
+  /** The engine recorded a failed update (true unless locked). */
+  recorded?: boolean;
+  /**
+   * Resource steps the failed update began, as its events show them (default: `same` only, it
+   * failed before changing anything). As the engine does, its history entry counts only the
+   * steps that succeeded: here, the `same` ones.
+   */
+  began?: ChangeSummary;
+  /** The events reached the engine's summary (default true). */
+  complete?: boolean;
+}
 
 /**
  * An in-memory Pulumi backend for one stack: history, state and outputs are shared by every
@@ -21,12 +40,21 @@ export class FakeBackend {
   configs = new Map<string, StackConfig>();
   /** Git commit each directory is checked out at; recorded as git.head. */
   heads = new Map<string, string>();
+  /** Directories whose tree is dirty (git.dirty=true in their updates). */
+  dirty = new Set<string>();
   /** Outputs each directory's program produces on `up`; default: unchanged. */
   programOutputs = new Map<string, Record<string, unknown>>();
   diff = "  + docker:index/container:Container ServiceRegistry create";
-  cancelFails = true;
-  /** When set, the next `up` is recorded as failed and rejects with this message. */
-  upFailure?: string;
+  /** Updates of other processes in flight, as updatesInFlight reports them, one list per call. */
+  inFlight: UpdateInFlight[][] = [];
+  /** When set, the next `up` fails so. */
+  upFailure?: UpFailure;
+  /** When set, `up` calls it first (a test's hook, e.g. to make an update of someone else). */
+  beforeUp?: (options: OperationOptions) => void;
+  /** When set, `appendRecord` calls it first (e.g. another run's lease, written just before). */
+  beforeRecord?: (message: string) => void;
+  /** Epoch ms of each new history entry. */
+  now: () => number = () => 0;
 
   constructor(readonly stack: string) {}
 
@@ -40,10 +68,16 @@ export class FakeBackend {
       version: (this.history[0]?.version ?? 0) + 1,
       kind: "update",
       result: "succeeded",
+      startTime: new Date(this.now()),
       ...update,
     };
     this.history.unshift(entry);
     return entry;
+  }
+
+  /** An update by someone else, outside cascade. */
+  foreignUpdate(message = "pulumi up by hand"): UpdateRecord {
+    return this.record({ message, environment: { "git.head": "f".repeat(40) }, config: {} });
   }
 }
 
@@ -79,16 +113,27 @@ export class FakeWorkspace implements StackWorkspace {
 
   up(options: OperationOptions = {}) {
     this.backend.calls.push(this.describe("up", options));
+    this.backend.beforeUp?.(options);
     const head = this.backend.heads.get(this.workDir) ?? "0".repeat(40);
     const failure = this.backend.upFailure;
     this.backend.upFailure = undefined;
+    if (failure?.locked) return Promise.reject(new EngineError(failure.message, true));
+    if (failure && failure.recorded === false)
+      return Promise.reject(new EngineError(failure.message));
     const entry = this.backend.record({
       message: options.message ?? "",
-      environment: { "git.head": head, "git.dirty": "false" },
+      environment: {
+        "git.head": head,
+        "git.dirty": String(this.backend.dirty.has(this.workDir)),
+      },
       config: structuredClone(this.config()),
+      resourceChanges: failure ? { same: failure.began?.same ?? 3 } : { same: 2, update: 1 },
       ...(failure === undefined ? {} : { result: "failed" as const }),
     });
-    if (failure !== undefined) return Promise.reject(new Error(failure));
+    if (failure !== undefined) {
+      const steps = { ops: failure.began ?? { same: 3 }, complete: failure.complete ?? true };
+      return Promise.reject(new EngineError(failure.message, false, steps));
+    }
     const produced = this.backend.programOutputs.get(this.workDir);
     if (produced && !options.targets) this.backend.outputs = produced;
     return Promise.resolve({
@@ -96,6 +141,24 @@ export class FakeWorkspace implements StackWorkspace {
       changeSummary: { update: 1 },
       outputs: this.backend.outputs,
     });
+  }
+
+  appendRecord(message: string) {
+    this.backend.calls.push("record");
+    this.backend.beforeRecord?.(message);
+    this.backend.record({
+      kind: "refresh",
+      message,
+      environment: {},
+      config: structuredClone(this.config()),
+      resourceChanges: { same: 1 },
+    });
+    return Promise.resolve();
+  }
+
+  updatesInFlight() {
+    this.backend.calls.push("updatesInFlight");
+    return Promise.resolve(this.backend.inFlight.shift() ?? []);
   }
 
   history() {
@@ -121,20 +184,9 @@ export class FakeWorkspace implements StackWorkspace {
     return Promise.resolve();
   }
 
-  setConfig(key: string, entry: ConfigEntry) {
-    this.config()[key] = { ...entry };
-    return Promise.resolve();
-  }
-
   removeConfig(key: string) {
+    this.backend.calls.push(`removeConfig@${this.workDir} ${key}`);
     delete this.config()[key];
     return Promise.resolve();
-  }
-
-  cancel() {
-    this.backend.calls.push("cancel");
-    return this.backend.cancelFails
-      ? Promise.reject(new Error("no update in progress"))
-      : Promise.resolve();
   }
 }

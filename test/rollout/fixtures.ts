@@ -1,21 +1,4 @@
-import type { RollbackPolicy } from "../../src/fleet/model";
 import type { AgentObservation, Poll } from "../../src/rollout/policy";
-
-/** Seed §7.1, as the loader normalizes it. */
-export const SEED_POLICY: RollbackPolicy = {
-  healthCheckWindowSeconds: 300,
-  failureConditions: [
-    { kind: "health_check_failures", aboveRatio: 0.5, action: "immediate_rollback" },
-    { kind: "critical_service_unhealthy", action: "immediate_rollback" },
-    { kind: "error_rate", aboveRatio: 0.1, action: "gradual_rollback" },
-  ],
-  rollbackStages: [
-    "pause_new_deployment",
-    "route_traffic_to_old",
-    "terminate_unhealthy_new",
-    "restore_old_version",
-  ],
-};
 
 export const AGENTS = [
   { name: "ServiceRegistry", critical: true },

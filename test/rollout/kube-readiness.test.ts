@@ -10,7 +10,7 @@ import {
   type KubeApi,
 } from "../../src/rollout/kube-readiness";
 import { verifyDeployment, type VerifyTarget } from "../../src/rollout/verifier";
-import { SEED_POLICY } from "./fixtures";
+import { SEED_ROLLBACK_POLICY } from "../../src/fleet/defaults";
 
 /** A Deployment as the API returns it, rolled out and Available unless overridden. */
 function deployment(
@@ -141,7 +141,7 @@ describe("kube-readiness (the verifier's observation source for target kubernete
     let now = 1_000;
     const result = await verifyDeployment({
       targets: [target("Registry", true), target("Models")],
-      policy: SEED_POLICY,
+      policy: SEED_ROLLBACK_POLICY,
       deployEndMs: 1_000,
       clock: { now: () => now },
       sleep: (ms) => {
@@ -171,7 +171,7 @@ describe("kube-readiness (the verifier's observation source for target kubernete
       let now = 0;
       return verifyDeployment({
         targets: [target("Registry", true), target("Models")],
-        policy: { ...SEED_POLICY, healthCheckWindowSeconds: 30 },
+        policy: { ...SEED_ROLLBACK_POLICY, healthCheckWindowSeconds: 30 },
         deployEndMs: 0,
         clock: { now: () => now },
         sleep: (ms) => {

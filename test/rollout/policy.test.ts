@@ -6,14 +6,15 @@ import {
   type Poll,
   type PolicyInput,
 } from "../../src/rollout/policy";
-import { AGENTS, SEED_POLICY, healthy, pollSeries } from "./fixtures";
+import { AGENTS, healthy, pollSeries } from "./fixtures";
+import { SEED_ROLLBACK_POLICY } from "../../src/fleet/defaults";
 
 const END = 1_000_000; // deploy end, ms
 const WINDOW_END = END + 300_000;
 const ALL = AGENTS.map((a) => a.name);
 
 function input(polls: Poll[], nowMs: number, extra: Partial<PolicyInput> = {}): PolicyInput {
-  return { policy: SEED_POLICY, agents: AGENTS, deployEndMs: END, nowMs, polls, ...extra };
+  return { policy: SEED_ROLLBACK_POLICY, agents: AGENTS, deployEndMs: END, nowMs, polls, ...extra };
 }
 
 function withOutcome(names: string[], outcome: AgentObservation["outcome"]): AgentObservation[] {
@@ -39,16 +40,13 @@ describe("rollback policy (seed §7.1)", () => {
       assert.equal(verdict.trigger.action, "immediate_rollback");
       assert.equal(verdict.trigger.atMs, END + 20_000);
       assert.deepEqual(verdict.trigger.failingAgents, ["A", "B", "C"]);
-      assert.match(verdict.trigger.reason, /75% \(3\/4\) > 50%/);
+      assert.match(verdict.trigger.reason, /75% \(3\/4 agents failing\) > 50%/);
     });
 
-    it("does not trigger at exactly 50% (strictly above); the counted error rate does", () => {
+    it("does not trigger at exactly 50% (strictly above)", () => {
       const polls = pollSeries(END, 10_000, 31, () => withOutcome(["A", "B"], "unhealthy"));
-      const verdict = evaluatePolicy(input(polls, WINDOW_END));
-      // A and B are not critical, error rates not reported; counted rate 50% > 10% though:
-      assert.equal(verdict.kind, "rollback");
-      assert.ok(verdict.kind === "rollback");
-      assert.equal(verdict.trigger.condition.kind, "error_rate");
+      // A and B are not critical and no agent reports an error rate: nothing else holds.
+      assert.equal(evaluatePolicy(input(polls, WINDOW_END)).kind, "verified");
     });
 
     it("counts degraded agents as passing", () => {
@@ -113,13 +111,41 @@ describe("rollback policy (seed §7.1)", () => {
       assert.equal(evaluatePolicy(input(polls, WINDOW_END)).kind, "verified");
     });
 
-    it("falls back to the verifier's counted errors when no agent reports a rate", () => {
-      // One non-critical agent out of four never answers: 25% counted errors.
-      const polls = pollSeries(END, 10_000, 3, () => healthy(["ServiceRegistry", "B", "C"]));
+    it("means request errors only: 4 of 35 non-critical agents down, with no rate reported, is no error rate", () => {
+      const agents = Array.from({ length: 35 }, (_, i) => ({ name: `A${i}`, critical: i === 0 }));
+      const down = new Set(["A31", "A32", "A33", "A34"]);
+      const polls = pollSeries(END, 10_000, 31, () =>
+        agents
+          .filter((agent) => !down.has(agent.name))
+          .map((agent) => ({ agent: agent.name, outcome: "healthy" as const })),
+      );
+      const verdict = evaluatePolicy(input(polls, WINDOW_END, { agents }));
+      assert.equal(verdict.kind, "verified", JSON.stringify(verdict));
+      assert.deepEqual(verdict.measurements.errorRate, { source: "none", samples: 0 });
+      assert.equal(verdict.measurements.agents.length, 4);
+    });
+
+    it("counts the rate a failing agent reports: request errors do not drop out because the agent is unhealthy", () => {
+      // A answers 503 with 90% of its requests failing; B and C fine; all at 100 rps: 30%.
+      const polls = pollSeries(END, 10_000, 3, () => [
+        { agent: "ServiceRegistry", outcome: "healthy", errorRate: 0, requestsPerSecond: 100 },
+        { agent: "A", outcome: "unhealthy", errorRate: 0.9, requestsPerSecond: 100 },
+        ...healthy(["B", "C"], { errorRate: 0, requestsPerSecond: 100 }),
+      ]);
+      const verdict = evaluatePolicy(input(polls, END + 20_000));
+      assert.ok(verdict.kind === "rollback", JSON.stringify(verdict));
+      assert.equal(verdict.trigger.condition.kind, "error_rate");
+      assert.match(verdict.trigger.reason, /error rate 22\.5% \(reported by the agents\) > 10%/);
+    });
+
+    it("takes the rate measured by Prometheus over the window when the poll carries one", () => {
+      const polls = pollSeries(END, 10_000, 3, () => healthy(ALL, { errorRate: 0 })).map(
+        (poll) => ({ ...poll, errorRate: { rate: 0.4, source: "prometheus" as const } }),
+      );
       const verdict = evaluatePolicy(input(polls, END + 20_000));
       assert.ok(verdict.kind === "rollback");
-      assert.equal(verdict.trigger.condition.kind, "error_rate");
-      assert.match(verdict.trigger.reason, /counted by the verifier/);
+      assert.match(verdict.trigger.reason, /error rate 40% \(Prometheus, over the window\) > 10%/);
+      assert.equal(verdict.measurements.errorRate.source, "prometheus");
     });
 
     it("prefers an immediate trigger over a gradual one on the same poll", () => {
@@ -158,47 +184,79 @@ describe("rollback policy (seed §7.1)", () => {
     });
   });
 
-  describe("flapping", () => {
-    it("alternating failing and healthy polls never trigger an immediate rollback; the sustained counted error rate triggers the gradual one", () => {
+  describe("flapping: judged over the window", () => {
+    it("a critical agent failing 2 of every 3 polls triggers an immediate rollback (failure ratio)", () => {
+      const polls = pollSeries(END, 10_000, 31, (i) =>
+        i % 3 === 2 ? healthy(ALL) : withOutcome(["ServiceRegistry"], "unhealthy"),
+      );
+      const verdict = evaluatePolicy(input(polls, WINDOW_END));
+      assert.ok(verdict.kind === "rollback", JSON.stringify(verdict));
+      assert.equal(verdict.trigger.condition.kind, "critical_service_unhealthy");
+      // Failed polls 0, 1, 3: the third failure, at the fourth poll, is 3 of 4 (75% > 25%).
+      assert.equal(verdict.trigger.atMs, END + 30_000);
+      assert.match(verdict.trigger.reason, /ServiceRegistry failed 3 of 4 polls \(75% > 25%\)/);
+    });
+
+    it("every agent failing every other poll: more than half the fleet is failing", () => {
       const polls = pollSeries(END, 10_000, 31, (i) =>
         i % 2 ? withOutcome(ALL, "unhealthy") : healthy(ALL),
       );
-      // Each condition's run resets on a healthy poll, so no run reaches 3 -- but counted errors
-      // accumulate to ~48% over the window and the gradual condition holds on every poll from
-      // the first failure on; that is a real, sustained error rate, not a flap.
       const verdict = evaluatePolicy(input(polls, WINDOW_END));
       assert.ok(verdict.kind === "rollback");
-      assert.equal(verdict.trigger.action, "gradual_rollback");
+      assert.equal(verdict.trigger.action, "immediate_rollback");
+      assert.equal(verdict.trigger.atMs, END + 50_000, "at the third failure (3 of 6)");
     });
 
-    it("does not trigger the immediate conditions on two failing polls in a row", () => {
+    it("an occasional failed poll (1 in 10) of a critical agent is not a failure", () => {
       const polls = pollSeries(END, 10_000, 31, (i) =>
-        i % 3 === 2
-          ? healthy(ALL, { errorRate: 0 })
-          : withOutcome(["ServiceRegistry", "A", "B"], "unhealthy"),
+        i % 10 === 9 ? withOutcome(["ServiceRegistry"], "unreachable") : healthy(ALL),
       );
       const verdict = evaluatePolicy(input(polls, WINDOW_END));
-      assert.ok(verdict.kind !== "rollback" || verdict.trigger.action !== "immediate_rollback");
+      assert.equal(verdict.kind, "verified");
+      assert.deepEqual(verdict.measurements.agents, [
+        { agent: "ServiceRegistry", critical: true, failed: 3, polls: 31, longestRun: 1 },
+      ]);
+    });
+
+    it("an error rate flapping around 10% whose window mean is above it triggers the gradual rollback", () => {
+      // 5% and 20% in turn: never three polls above 10% in a row, but 12.5% over the window.
+      const polls = pollSeries(END, 10_000, 31, (i) =>
+        healthy(ALL, { errorRate: i % 2 ? 0.2 : 0.05 }),
+      );
+      const verdict = evaluatePolicy(input(polls, WINDOW_END));
+      assert.ok(verdict.kind === "rollback");
+      assert.equal(verdict.trigger.condition.kind, "error_rate");
+      assert.match(verdict.trigger.reason, /averaged 12\.5% over 4 polls/);
     });
 
     it("honours consecutivePolls = 1 (trigger on the first failing poll)", () => {
       const polls = [{ atMs: END, results: withOutcome(["ServiceRegistry"], "unreachable") }];
       const verdict = evaluatePolicy(input(polls, END, { consecutivePolls: 1 }));
       assert.ok(verdict.kind === "rollback");
-      assert.match(verdict.trigger.reason, /on 1 consecutive poll$/);
+      assert.match(verdict.trigger.reason, /ServiceRegistry failed 1 poll in a row/);
     });
 
-    it("property: with fewer failing polls in a row than required, no immediate trigger", () => {
+    it("property: three failed polls in a row of the critical agent always trigger", () => {
       fc.assert(
-        fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 31 }), (fails) => {
-          // Never three failing polls in a row:
-          const capped = fails.map((f, i) => f && !(fails[i - 1] && fails[i - 2]));
-          const polls = capped.map((fail, i) => ({
+        fc.property(fc.array(fc.boolean(), { maxLength: 25 }), (prefix) => {
+          const fails = [...prefix, true, true, true];
+          const polls = fails.map((fail, i) => ({
             atMs: END + i * 10_000,
-            results: fail ? withOutcome(ALL, "unreachable") : healthy(ALL, { errorRate: 0 }),
+            results: fail ? withOutcome(["ServiceRegistry"], "unhealthy") : healthy(ALL),
           }));
           const verdict = evaluatePolicy(input(polls, WINDOW_END));
-          return verdict.kind !== "rollback" || verdict.trigger.action !== "immediate_rollback";
+          return verdict.kind === "rollback" && verdict.trigger.action === "immediate_rollback";
+        }),
+      );
+    });
+
+    it("property: a critical agent that fails fewer than 3 polls in the window never triggers", () => {
+      fc.assert(
+        fc.property(fc.uniqueArray(fc.nat(30), { maxLength: 2 }), (failedAt) => {
+          const polls = pollSeries(END, 10_000, 31, (i) =>
+            failedAt.includes(i) ? withOutcome(["ServiceRegistry"], "unreachable") : healthy(ALL),
+          );
+          return evaluatePolicy(input(polls, WINDOW_END)).kind === "verified";
         }),
       );
     });

@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FleetError } from "../../src/fleet/loader";
-import { readStackFile } from "../../src/stack/stack-file";
+import { readStackFile, requireFleetFile } from "../../src/stack/stack-file";
 
 describe("stack files (Pulumi.<stack>.yaml)", () => {
   let root = "";
@@ -22,6 +22,49 @@ describe("stack files (Pulumi.<stack>.yaml)", () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+  const write = (stack: string, text: string) =>
+    writeFileSync(path.join(root, `Pulumi.${stack}.yaml`), text);
+
+  it("points at the cascade:fleet line when the fleet file it names is missing", () => {
+    write("host", "config:\n  cascade:gpu: true\n  cascade:fleet: fleet/nope.yaml\n");
+    const stack = readStackFile(root, "host");
+    let errors: string[] = [];
+    try {
+      requireFleetFile(stack);
+    } catch (error) {
+      if (error instanceof FleetError) errors = error.errors;
+    }
+    assert.equal(errors.length, 1);
+    assert.match(
+      errors[0],
+      /Pulumi\.host\.yaml:3:18: config\.cascade:fleet: ".*fleet\/nope\.yaml": no such fleet file; check the path$/,
+    );
+    mkdirSync(path.join(root, "fleet"));
+    writeFileSync(path.join(root, "fleet/nope.yaml"), "host: h\n");
+    assert.doesNotThrow(() => requireFleetFile(readStackFile(root, "host")));
+  });
+
+  it("positions an alias without an anchor, and says an empty stack file is empty", () => {
+    write("host", "config:\n  cascade:fleet: *nope\n");
+    assert.deepEqual(errorsOf("host").length, 1);
+    assert.match(errorsOf("host")[0], /Pulumi\.host\.yaml:2:18: alias \*nope has no anchor/);
+    write("host", "# nothing yet\n");
+    assert.match(errorsOf("host")[0], /Pulumi\.host\.yaml:1:1: the stack file of "host" is empty/);
+  });
+
+  it("cannot be given settings through cascade:__proto__", () => {
+    write("host", "config:\n  cascade:__proto__: { fleet: f.yaml }\n");
+    const errors = errorsOf("host");
+    assert.ok(
+      errors.some((line) => /config\.cascade:__proto__: unknown key "__proto__"/.test(line)),
+      errors.join("\n"),
+    );
+    assert.ok(
+      errors.some((line) => /config\.cascade:fleet: missing/.test(line)),
+      errors.join("\n"),
+    );
+  });
+
   it("reads the settings with their defaults and resolves the fleet file", () => {
     writeFileSync(
       path.join(root, "Pulumi.host.yaml"),
@@ -38,7 +81,7 @@ describe("stack files (Pulumi.<stack>.yaml)", () => {
     const [error] = errorsOf("mainp");
     assert.match(
       error,
-      /no such stack file; the stacks here are mainpc\. Did you mean "mainpc"\?$/,
+      /no such stack file; the stacks here are "mainpc"\. Did you mean "mainpc"\?$/,
     );
   });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { probeReportSchema, type ProbeSpec } from "../../src/health/probe-spec";
 import { closedPort } from "../health/fixture-server";
+import { skipOrFail } from "../support/engine";
 
 const exec = promisify(execFile);
 const ROOT = join(__dirname, "../..");
@@ -14,18 +15,24 @@ const ROOT = join(__dirname, "../..");
 describe("stand-in image under dockerd", function () {
   this.timeout(180_000);
   const containers: string[] = [];
+  /** The id the build printed: other worktrees may retag cascade/standin:dev on a shared engine. */
+  let image = "";
 
   before(async function () {
     try {
       await exec(join(ROOT, "scripts/dockerd.sh"), ["start"]);
     } catch (error) {
       if ((error as { code?: number }).code === 3) {
-        console.log("    skipped: docker.io is not installed (apt-get install -y docker.io)");
-        this.skip();
+        return skipOrFail(
+          this,
+          "docker.io is not installed (apt-get install -y docker.io)",
+          "system",
+        );
       }
       throw error;
     }
-    await exec(join(ROOT, "scripts/build-standin-image.sh"), { maxBuffer: 1 << 20 });
+    const built = await exec(join(ROOT, "scripts/build-standin-image.sh"), { maxBuffer: 1 << 20 });
+    image = built.stdout.trim().split("\n").at(-1) ?? "";
   });
 
   after(async () => {
@@ -33,9 +40,14 @@ describe("stand-in image under dockerd", function () {
       await exec("docker", ["rm", "-f", ...containers]).catch(() => undefined);
   });
 
+  /** Health timing of the test containers: Docker counts failures after the start period. */
+  const START_PERIOD_MS = 3000;
+
   async function runStandin(name: string, env: Record<string, string>): Promise<string> {
     const port = await closedPort();
     const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+    // As the Docker target writes it (src/docker/probe-stages.ts): critical deadlines end with
+    // the start period.
     const spec: ProbeSpec = {
       version: 1,
       service: name,
@@ -43,16 +55,18 @@ describe("stand-in image under dockerd", function () {
         {
           name: "process_started",
           kind: "process",
-          targets: ["node"],
-          timeout_ms: 500,
+          targets: ["pid:1"],
+          timeout_ms: 250,
           critical: true,
+          deadline_ms: START_PERIOD_MS,
         },
         {
           name: "port_listening",
           kind: "tcp",
           targets: [`127.0.0.1:${port}`],
-          timeout_ms: 500,
+          timeout_ms: 250,
           critical: true,
+          deadline_ms: START_PERIOD_MS,
         },
         {
           name: "api_responsive",
@@ -60,13 +74,15 @@ describe("stand-in image under dockerd", function () {
           targets: [url("/health")],
           timeout_ms: 1500,
           critical: true,
+          deadline_ms: START_PERIOD_MS,
         },
         {
           name: "fully_operational",
-          kind: "http",
-          targets: [url("/health/ready")],
+          kind: "health",
+          targets: [url("/health")],
           timeout_ms: 1500,
           critical: false,
+          deadline_ms: 120_000,
         },
       ],
     };
@@ -91,36 +107,47 @@ describe("stand-in image under dockerd", function () {
       "--health-retries",
       "2",
       "--health-start-period",
-      "2s",
+      `${START_PERIOD_MS}ms`,
       ...envArgs,
-      "cascade/standin:dev",
+      image,
     ]);
     return container;
   }
 
-  async function healthOf(
-    container: string,
-  ): Promise<{ Status: string; Log: { ExitCode: number; Output: string }[] }> {
+  interface HealthLogEntry {
+    Start: string;
+    ExitCode: number;
+    Output: string;
+  }
+  interface Health {
+    Status: string;
+    Log: HealthLogEntry[];
+  }
+  /** Every probe run Docker logged while we looked (it keeps only the last five). */
+  const seenRuns = new Map<string, Map<string, HealthLogEntry>>();
+
+  async function healthOf(container: string): Promise<Health> {
     const { stdout } = await exec("docker", [
       "inspect",
       "--format",
       "{{json .State.Health}}",
       container,
     ]);
-    return JSON.parse(stdout) as { Status: string; Log: { ExitCode: number; Output: string }[] };
+    const health = JSON.parse(stdout) as Health;
+    const runs = seenRuns.get(container) ?? new Map<string, HealthLogEntry>();
+    for (const entry of health.Log) runs.set(entry.Start, entry);
+    seenRuns.set(container, runs);
+    return health;
   }
 
-  async function waitForHealth(
-    container: string,
-    wanted: string,
-  ): Promise<Awaited<ReturnType<typeof healthOf>>> {
+  async function waitForHealth(container: string, wanted: string): Promise<Health> {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const health = await healthOf(container);
       if (health.Status === wanted) return health;
       if (Date.now() > deadline)
         throw new Error(`${container} is ${health.Status}: ${JSON.stringify(health.Log.at(-1))}`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
@@ -149,6 +176,41 @@ describe("stand-in image under dockerd", function () {
         ["api_responsive", "fail"],
         ["fully_operational", "skipped"],
       ],
+    );
+  });
+
+  it("counts stage deadlines from the container's start: starting before, unhealthy after", async () => {
+    const stuck = await runStandin("late", { CASCADE_NEVER_READY: "1" });
+    await waitForHealth(stuck, "unhealthy");
+    const { stdout } = await exec("docker", ["inspect", "--format", "{{.State.StartedAt}}", stuck]);
+    const startedAt = Date.parse(stdout.trim());
+    const runs = [...seenRuns.get(stuck)!.values()].map((entry) => ({
+      sinceStart: Date.parse(entry.Start) - startedAt,
+      exitCode: entry.ExitCode,
+      report: probeReportSchema.parse(JSON.parse(entry.Output)),
+    }));
+    const api = (r: (typeof runs)[number]) =>
+      r.report.stages.find((s) => s.name === "api_responsive")?.status;
+    for (const run of runs) {
+      // The probe's clock is the container's PID 1: it agrees with Docker's start time.
+      const uptime = run.report.uptime_ms ?? -1;
+      assert.ok(
+        Math.abs(uptime - run.sinceStart) < 1000,
+        `uptime ${uptime} ms, run at ${run.sinceStart} ms`,
+      );
+      assert.equal(run.exitCode, 1);
+      const [status, stage] =
+        uptime < START_PERIOD_MS ? ["starting", "pending"] : ["unhealthy", "fail"];
+      assert.equal(run.report.status, status, `at ${uptime} ms`);
+      assert.equal(api(run), stage, `at ${uptime} ms`);
+    }
+    assert.ok(
+      runs.some((r) => r.report.status === "starting"),
+      "a run before the deadline",
+    );
+    assert.ok(
+      runs.some((r) => r.report.status === "unhealthy"),
+      "a run after it",
     );
   });
 });

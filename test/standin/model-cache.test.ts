@@ -31,15 +31,36 @@ describe("stand-in model cache (seed §5.2)", () => {
     assert.deepEqual(cache.loadedModels(), ["xtts-v2", "phi-2", "llava"]);
   });
 
-  it("unloads models idle longer than idle_timeout_seconds", async () => {
+  it("evicts on-demand models only, never a preload model, even the least recently used", async () => {
+    const cache = new ModelCache(config, 0);
+    await cache.preload();
+    await cache.use("whisper-large-v3");
+    await cache.use("xtts-v2");
+    await cache.use("llava"); // phi-2 is the least recently used, but pinned
+    assert.deepEqual(cache.loadedModels(), ["phi-2", "xtts-v2", "llava"]);
+    assert.equal(cache.preloadDone(), true);
+  });
+
+  it("with preload models filling the limit, loads an on-demand model for its use only", async () => {
+    const full = { ...config, max_models_in_memory: 1 };
+    const cache = new ModelCache(full, 0);
+    await cache.preload();
+    await cache.use("xtts-v2");
+    assert.deepEqual(cache.loadedModels(), ["phi-2"]);
+  });
+
+  it("unloads on-demand models idle longer than idle_timeout_seconds, and keeps preload ones", async () => {
     let now = 0;
     const cache = new ModelCache(config, 0, () => now);
     await cache.preload();
+    await cache.use("whisper-large-v3");
     now = 30_000;
     await cache.use("xtts-v2");
     now = 70_000;
-    assert.deepEqual(cache.evictIdle(), ["phi-2"]);
-    assert.deepEqual(cache.loadedModels(), ["xtts-v2"]);
+    // phi-2 (preload) and whisper were both last used at 0: only whisper goes.
+    assert.deepEqual(cache.evictIdle(), ["whisper-large-v3"]);
+    assert.deepEqual(cache.loadedModels(), ["phi-2", "xtts-v2"]);
+    assert.equal(cache.preloadDone(), true);
   });
 
   it("shares one load between concurrent callers and takes the load time", async () => {

@@ -17,7 +17,7 @@ describe("stand-in agent process", () => {
       entryPoints: [join(__dirname, "../../src/standin/main.ts")],
       bundle: true,
       platform: "node",
-      target: "node20",
+      target: "node22",
       outfile: bundle,
       logLevel: "warning",
     });

@@ -14,10 +14,12 @@ afterEach(async () => {
 
 async function standin(
   env: Record<string, string> = {},
+  startedAt = Date.now(),
 ): Promise<{ url: (path: string) => string; standin: RunningStandin }> {
   const started = await startStandin(
     parseStandinConfig({ CASCADE_SERVICE_PORT: "0", ...env }),
     () => undefined,
+    startedAt,
   );
   running.push(started);
   return { standin: started, url: (path) => `http://127.0.0.1:${started.ports[0]}${path}` };
@@ -69,11 +71,13 @@ describe("stand-in agent", () => {
     await waitFor(async () => (await statusOf(url("/health/startup"))) === 200);
     const startupSeen = Date.now() - startedAt;
     assert.ok(startupSeen >= 290 && startupSeen < 600, `startup after ${startupSeen} ms`);
-    assert.equal(
-      (await healthOf(url("/health"))).status,
-      "degraded",
-      "serving while preload models load",
-    );
+    const loading = await healthOf(url("/health"));
+    assert.equal(loading.status, "unhealthy", "not serving before its preload models are loaded");
+    assert.deepEqual(loading.checks.stages?.["models_loaded"], {
+      status: "unhealthy",
+      critical: true,
+      error: "loading preload models",
+    });
     assert.equal(await statusOf(url("/health/models")), 503);
 
     await waitFor(async () => (await statusOf(url("/health/ready"))) === 200);
@@ -98,9 +102,26 @@ describe("stand-in agent", () => {
     await waitFor(async () => (await statusOf(url("/health/models"))) === 200);
     assert.equal(await statusOf(url("/models/whisper/load"), { method: "POST" }), 200);
     const infer = (await (await fetch(url("/infer?model=xtts"))).json()) as { loaded: string[] };
-    assert.deepEqual(infer.loaded, ["whisper", "xtts"]);
-    assert.equal(await statusOf(url("/health/models")), 503, "phi-2 (preload) was evicted");
+    assert.deepEqual(infer.loaded, ["phi-2", "xtts"], "whisper went, phi-2 (preload) stays");
+    assert.equal(await statusOf(url("/health/models")), 200);
     assert.equal(await statusOf(url("/infer?model=unknown")), 404);
+  });
+
+  it("stays ready through idle sweeps: the idle timeout never unloads a preload model", async () => {
+    const models = modelConfigFile({
+      preload: ["phi-2"],
+      on_demand: ["whisper"],
+      max_models_in_memory: 3,
+      eviction_policy: "lru",
+      idle_timeout_seconds: 0.1, // swept every 50 ms
+    });
+    const { url, standin: running } = await standin({ CASCADE_MODEL_CONFIG: models });
+    await waitFor(async () => (await statusOf(url("/health/ready"))) === 200);
+    assert.equal(await statusOf(url("/models/whisper/load"), { method: "POST" }), 200);
+    await sleep(400);
+    assert.deepEqual(running.agent.models.loadedModels(), ["phi-2"], "idle whisper unloaded");
+    assert.equal(await statusOf(url("/health/models")), 200);
+    assert.equal(await statusOf(url("/health/ready")), 200);
   });
 
   it("serves the seed's sub-checks and registration, failing those it is told to", async () => {
@@ -116,6 +137,37 @@ describe("stand-in agent", () => {
     );
     assert.equal(await statusOf(url("/register/test"), { method: "POST" }), 200);
     assert.equal(await statusOf(url("/register/test")), 404);
+  });
+
+  describe("startup metric (seed §6.1 startup_time_seconds)", () => {
+    const startupGauge = async (url: (path: string) => string): Promise<number> => {
+      const text = await (await fetch(url("/metrics"))).text();
+      const line =
+        /^cascade_startup_duration_seconds\{service="Stuck",group="ai_engine",wave="2"\} (\S+)$/m.exec(
+          text,
+        );
+      assert.ok(line, `no startup gauge in:\n${text}`);
+      return Number(line[1]);
+    };
+    const labels = { CASCADE_SERVICE: "Stuck", CASCADE_GROUP: "ai_engine", CASCADE_WAVE: "2" };
+
+    it("reports the seconds so far while the agent is still starting", async () => {
+      // Started 400 s ago and never ready: what Prometheus scrapes from an agent stuck in startup.
+      const { url } = await standin({ ...labels, CASCADE_NEVER_READY: "1" }, Date.now() - 400_000);
+      const first = await startupGauge(url);
+      assert.ok(first >= 400 && first < 410, `${first}`);
+      await sleep(300);
+      assert.ok((await startupGauge(url)) >= first + 0.25, "it keeps growing");
+    });
+
+    it("freezes at the startup time once the agent serves", async () => {
+      const { url } = await standin({ ...labels, CASCADE_STARTUP_DELAY_MS: "200" });
+      await waitFor(async () => (await statusOf(url("/health/ready"))) === 200);
+      const startup = await startupGauge(url);
+      assert.ok(startup >= 0.19 && startup < 0.5, `${startup}`);
+      await sleep(300);
+      assert.equal(await startupGauge(url), startup);
+    });
   });
 
   describe("dependencies, through the circuit breaker", () => {
@@ -195,7 +247,7 @@ describe("stand-in agent", () => {
       assert.equal((await healthOf(url("/health"))).checks.self.error, "startup never completes");
     });
 
-    it("CASCADE_DEGRADED: the non-critical fully_operational stage fails: 200 degraded, not ready", async () => {
+    it("CASCADE_DEGRADED: the non-critical fully_operational stage fails: 200 degraded, still ready", async () => {
       const { url } = await standin({ CASCADE_DEGRADED: "1" });
       await sleep(100);
       const health = await healthOf(url("/health"));
@@ -206,7 +258,31 @@ describe("stand-in agent", () => {
         error: "not fully operational",
       });
       assert.equal(await statusOf(url("/health")), 200);
-      assert.equal(await statusOf(url("/health/ready")), 503);
+      // Ready is serving: every critical stage passes. Degraded agents serve (seed 1.3).
+      assert.equal(await statusOf(url("/health/ready")), 200);
+    });
+
+    it("CASCADE_ERROR_RATE: reports that error rate over at least 1 request/s, and stays healthy", async () => {
+      const { url } = await standin({ CASCADE_ERROR_RATE: "0.9" });
+      await sleep(100);
+      const health = (await healthOf(url("/health"))) as {
+        status: string;
+        metrics?: Record<string, number>;
+      };
+      assert.equal(health.status, "healthy");
+      assert.equal(health.metrics?.error_rate, 0.9);
+      assert.ok((health.metrics?.requests_per_second ?? 0) >= 1);
+    });
+
+    it("counts the requests it serves by outcome (cascade_requests_total); health checks and scrapes are not requests", async () => {
+      const { url } = await standin({ CASCADE_SERVICE: "Counted" });
+      await fetch(url("/health"));
+      await fetch(url("/metrics"));
+      await fetch(url("/register/test"), { method: "POST" }); // 200
+      await fetch(url("/nothing")); // 404: answered, not an error of the agent
+      const text = await (await fetch(url("/metrics"))).text();
+      assert.match(text, /^cascade_requests_total\{service="Counted",outcome="ok"\} 2$/m);
+      assert.doesNotMatch(text, /outcome="error"/);
     });
 
     it("CASCADE_FLAP_PERIOD_MS: alternates between healthy and unhealthy once serving", async () => {

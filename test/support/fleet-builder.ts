@@ -1,3 +1,4 @@
+import { stringify } from "yaml";
 import type { Agent, Fleet, HealthModel } from "../../src/fleet/model";
 import { SEED_ALERT_THRESHOLDS, SEED_ROLLBACK_POLICY } from "../../src/fleet/defaults";
 
@@ -59,4 +60,53 @@ export function fleetOf(sketch: Record<string, AgentSketch>, waveCount = 0): Fle
     rollbackPolicy: SEED_ROLLBACK_POLICY,
     alertThresholds: SEED_ALERT_THRESHOLDS,
   };
+}
+
+/** One agent of a small fleet file: its health port and what else the test needs. */
+export interface AgentYaml {
+  name: string;
+  healthPort: number;
+  dependsOn?: string[];
+  gpu?: boolean;
+  models?: Record<string, unknown>;
+  /** Over `{ type: http, endpoint: /health }`. */
+  check?: Record<string, string>;
+}
+
+export interface GroupYaml {
+  wave: "wave_1" | "wave_2";
+  critical?: boolean;
+  agents: AgentYaml[];
+}
+
+/**
+ * A small fleet file as text, as a user would write one: waves wave_1 (0-60 s) and wave_2
+ * (60-180 s), the given groups, every agent's image `cascade/<name in lower case>`.
+ */
+export function fleetYaml(host: string, groups: Record<string, GroupYaml>): string {
+  return stringify({
+    host,
+    waves: [
+      { name: "wave_1", window: ["0s", "60s"] },
+      { name: "wave_2", window: ["60s", "180s"] },
+    ],
+    groups: Object.fromEntries(
+      Object.entries(groups).map(([name, group]) => [
+        name,
+        {
+          wave: group.wave,
+          ...(group.critical ? { critical: true } : {}),
+          agents: group.agents.map((agent) => ({
+            name: agent.name,
+            image: `cascade/${agent.name.toLowerCase()}`,
+            ports: { health: agent.healthPort },
+            ...(agent.dependsOn ? { depends_on: agent.dependsOn } : {}),
+            ...(agent.gpu ? { gpu: true } : {}),
+            ...(agent.models ? { models: agent.models } : {}),
+            health_check: { type: "http", endpoint: "/health", ...agent.check },
+          })),
+        },
+      ]),
+    ),
+  });
 }

@@ -9,6 +9,11 @@
 // It does not install dependencies, resolve plugins ahead of time (providers load on demand from $PATH or the
 // plugin cache), generate code or pack SDKs.
 //
+// One deliberate difference from upstream, which runs the `node` found on $PATH: this host prefers the program's
+// own node_modules/.bin/node (cascade's package.json installs Node.js 24 there through the npm `node` package), so
+// `pulumi up` from a shell whose $PATH has an older system Node still runs the program on the project's Node.js.
+// Without a node_modules/.bin/node above the program, it falls back to $PATH as upstream does.
+//
 // Project options honoured (Pulumi.yaml `runtime.options`): `nodeargs` (extra node flags, e.g. "--import tsx"),
 // `typescript` (default true, as upstream; false when a loader such as tsx is given in nodeargs).
 package main
@@ -115,10 +120,14 @@ func (h *host) RuntimeOptionsPrompts(context.Context, *pulumirpc.RuntimeOptionsR
 	return &pulumirpc.RuntimeOptionsResponse{}, nil
 }
 
-func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	node, err := exec.LookPath("node")
+func (h *host) About(_ context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	node, err := findNode(dir)
 	if err != nil {
-		return nil, status.Errorf(codes.FailedPrecondition, "node not found on PATH: %v", err)
+		return nil, status.Errorf(codes.FailedPrecondition, "%v", err)
 	}
 	out, err := exec.Command(node, "--version").Output()
 	if err != nil {
@@ -136,17 +145,39 @@ func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
 }
 
-// findRunScript walks up from dir looking for node_modules/@pulumi/pulumi/cmd/run, as Node's resolver would.
-func findRunScript(dir string) (string, error) {
+// findUp walks up from dir to the first node_modules/<rel> that is a regular file (after symlinks), as Node's
+// resolver walks node_modules directories.
+func findUp(dir, rel string) (string, bool) {
 	for d := dir; ; d = filepath.Dir(d) {
-		candidate := filepath.Join(d, "node_modules", "@pulumi", "pulumi", "cmd", "run")
-		if st, err := os.Stat(filepath.Join(candidate, "index.js")); err == nil && !st.IsDir() {
-			return candidate, nil
+		candidate := filepath.Join(d, "node_modules", rel)
+		if st, err := os.Stat(candidate); err == nil && st.Mode().IsRegular() {
+			return candidate, true
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("could not find node_modules/@pulumi/pulumi/cmd/run above %s; run `npm ci` first", dir)
+			return "", false
 		}
 	}
+}
+
+// findRunScript finds node_modules/@pulumi/pulumi/cmd/run above dir.
+func findRunScript(dir string) (string, error) {
+	index, ok := findUp(dir, filepath.Join("@pulumi", "pulumi", "cmd", "run", "index.js"))
+	if !ok {
+		return "", fmt.Errorf("could not find node_modules/@pulumi/pulumi/cmd/run above %s; run `npm ci` first", dir)
+	}
+	return filepath.Dir(index), nil
+}
+
+// findNode prefers the program's own node_modules/.bin/node (see the package comment), else node on $PATH.
+func findNode(dir string) (string, error) {
+	if node, ok := findUp(dir, filepath.Join(".bin", "node")); ok {
+		return node, nil
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return "", fmt.Errorf("no node_modules/.bin/node above %s and no node on PATH: %w", dir, err)
+	}
+	return node, nil
 }
 
 func optString(opts *structpb.Struct, key string) (string, bool) {
@@ -194,9 +225,9 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
-	node, err := exec.LookPath("node")
+	node, err := findNode(programDir)
 	if err != nil {
-		return &pulumirpc.RunResponse{Error: "node not found on PATH: " + err.Error()}, nil
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 
 	var args []string
