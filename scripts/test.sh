@@ -52,17 +52,33 @@ trap 'trap "" INT TERM; kill -TERM 0; exit 130' INT TERM
 
 lane() {
   local name=$1 start=$SECONDS
-  "${name}_lane" 2>&1 | sed -u "s/^/[$name] /"
+  "${name}_lane" 2>&1 | tee "$results/$name.log" | sed -u "s/^/[$name] /"
   echo "${PIPESTATUS[0]} $((SECONDS - start))" >"$results/$name"
+}
+
+# A failed lane's failures, from mocha's closing report ("N passing", "M failing", each error),
+# or its last lines if it has none; at most 80 lines. With the lanes' lines interleaved above,
+# this is where a reader looks.
+failures_of() {
+  local log=$results/$1.log closing
+  closing=$(sed -n '/[0-9] passing.*(/,$p' "$log")
+  { [[ -n $closing ]] && echo "$closing" || tail -n 30 "$log"; } | head -n 80 | sed "s/^/[$1] /"
 }
 
 for name in "${names[@]}"; do lane "$name" & done
 wait
 
-failed=0
+failed=()
+summary=""
+node=$(node --version)
 for name in "${names[@]}"; do
   read -r status seconds <"$results/$name" || status=1 seconds=?
-  echo "lane $name: $([[ $status == 0 ]] && echo passed || echo FAILED) in ${seconds}s"
-  [[ $status == 0 ]] || failed=1
+  summary+="lane $name (node $node): $([[ $status == 0 ]] && echo passed || echo FAILED) in ${seconds}s"$'\n'
+  [[ $status == 0 ]] || failed+=("$name")
 done
-exit $failed
+report=$(for name in "${failed[@]}"; do failures_of "$name"; done)
+[[ -z $report ]] || echo "$report"
+echo -n "$summary"
+# CASCADE_TEST_SUMMARY: a file that collects the same from every `npm test` of a CI run.
+[[ -z ${CASCADE_TEST_SUMMARY:-} ]] || printf '%s%s' "${report:+$report$'\n'}" "$summary" >>"$CASCADE_TEST_SUMMARY"
+((${#failed[@]} == 0))

@@ -9,6 +9,7 @@ import type { DeployRecord } from "../report/from-deploy";
 import { RolloutInterrupted, type RolloutContext, type VerifyFn } from "../rollout/context";
 import type { RolloutEvent } from "../rollout/events";
 import { openAutomationWorkspace } from "../rollout/automation-workspace";
+import { processStart } from "../rehearse/process-start";
 import { gitRepo } from "../rollout/git";
 import { kubernetesReadinessForStack } from "../rollout/kube-readiness";
 import { prometheusErrorRate } from "../rollout/prometheus-error-rate";
@@ -194,7 +195,9 @@ export function metricsFileProblem(file: string, projectDir: string): string | u
 
 /** This process, as a lease or a worktree names its owner. */
 export function thisProcess(): Owner {
-  return { user: os.userInfo().username, host: os.hostname(), pid: process.pid };
+  const owner = { user: os.userInfo().username, host: os.hostname(), pid: process.pid };
+  const start = processStart(process.pid);
+  return start === undefined ? owner : { ...owner, start };
 }
 
 /** Whether `owner`'s process is alive: only knowable on this host. */
@@ -202,10 +205,10 @@ export function processAlive(owner: Owner): boolean | undefined {
   if (owner.host !== os.hostname()) return undefined;
   try {
     process.kill(owner.pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  return owner.start === undefined || processStart(owner.pid) === owner.start;
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,13 +1,21 @@
 import type Docker from "dockerode";
 import { hostname } from "node:os";
-import { REHEARSAL_LABEL, REHEARSAL_OWNER_LABEL, rehearsalOwner } from "./scale";
+import { processStart } from "./process-start";
+import {
+  REHEARSAL_LABEL,
+  REHEARSAL_OWNER_LABEL,
+  REHEARSAL_OWNER_START_LABEL,
+  rehearsalOwner,
+} from "./scale";
 import { removeCommands, teardown } from "./teardown";
 
 /**
  * Containers and volumes an earlier rehearsal left behind (killed, or `--keep`), found by the
  * label every rehearsal puts on what it creates. Only a run that provably ended is removed: its
- * owning process (label `cascade.rehearsal.owner`, `<host>:<pid>`) is gone from this host, or it
- * is this process's own and no longer under way. Everything else on the shared engine is named
+ * owning process (label `cascade.rehearsal.owner`, `<host>:<pid>`) is gone from this host (no
+ * process has that pid, or one that started at another time than `cascade.rehearsal.owner-start`
+ * says: after a reboot, dockerd restarts the containers and the pid is someone else's), or it is
+ * this process's own and no longer under way. Everything else on the shared engine is named
  * and left alone: another rehearsal running now (its process lives, or is on another host), and
  * a run without the owner label (a cascade before it), which could be anyone's.
  */
@@ -15,6 +23,8 @@ import { removeCommands, teardown } from "./teardown";
 export interface RunFound {
   runId: string;
   owner?: string;
+  /** When the owner's process started (`processStart`); absent from runs of older cascades. */
+  ownerStart?: string;
   containers: string[];
 }
 
@@ -44,7 +54,7 @@ export async function removeLeftovers(docker: Docker): Promise<Leftovers> {
     } else if (run.owner === rehearsalOwner()) {
       if (underWay.has(run.runId)) result.running.push(run);
       else result.removed.push(await removeRun(docker, run, "an earlier run of this process"));
-    } else if (ownerAlive(run.owner)) {
+    } else if (ownerAlive(run.owner, run.ownerStart)) {
       result.running.push(run);
     } else {
       result.removed.push(await removeRun(docker, run, `its process ${run.owner} is gone`));
@@ -70,7 +80,12 @@ async function runsOnEngine(docker: Docker): Promise<Map<string, RunFound>> {
     if (!runId) return undefined;
     let run = runs.get(runId);
     if (!run) {
-      run = { runId, owner: labels[REHEARSAL_OWNER_LABEL], containers: [] };
+      run = {
+        runId,
+        owner: labels[REHEARSAL_OWNER_LABEL],
+        ownerStart: labels[REHEARSAL_OWNER_START_LABEL],
+        containers: [],
+      };
       runs.set(runId, run);
     }
     return run;
@@ -85,16 +100,19 @@ async function runsOnEngine(docker: Docker): Promise<Map<string, RunFound>> {
   return runs;
 }
 
-/** Whether the process `<host>:<pid>` runs; one on another host is assumed to. */
-export function ownerAlive(owner: string): boolean {
+/**
+ * Whether the process `<host>:<pid>` that started at `start` runs; one on another host is
+ * assumed to.
+ */
+export function ownerAlive(owner: string, start?: string): boolean {
   const at = owner.lastIndexOf(":");
   const pid = Number(owner.slice(at + 1));
   if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid) || pid <= 0) return true;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists, but is another user's.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  return start === undefined || processStart(pid) === start;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from "node:os";
 import type Docker from "dockerode";
 import { firstPassingProbe, type AgentTiming } from "../fleet/timing";
+import { processStart } from "./process-start";
 import { env, type ContainerInputs, type RehearsalAgent } from "./specs";
 
 /**
@@ -15,12 +16,20 @@ export const REHEARSAL_LABEL = "cascade.rehearsal";
 /** ...and the process that created it, `<hostname>:<pid>`: a leftover is one whose owner is gone. */
 export const REHEARSAL_OWNER_LABEL = "cascade.rehearsal.owner";
 
+/** ...and when that process started (`processStart`): its pid may be another process's later. */
+export const REHEARSAL_OWNER_START_LABEL = "cascade.rehearsal.owner-start";
+
 /** This process as the owner label has it. */
 export const rehearsalOwner = (): string => `${hostname()}:${process.pid}`;
 
 /** The labels of everything a rehearsal creates. */
 export function rehearsalLabels(runId: string): Record<string, string> {
-  return { [REHEARSAL_LABEL]: runId, [REHEARSAL_OWNER_LABEL]: rehearsalOwner() };
+  const start = processStart(process.pid);
+  return {
+    [REHEARSAL_LABEL]: runId,
+    [REHEARSAL_OWNER_LABEL]: rehearsalOwner(),
+    ...(start === undefined ? {} : { [REHEARSAL_OWNER_START_LABEL]: start }),
+  };
 }
 
 /**

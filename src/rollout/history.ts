@@ -1,4 +1,10 @@
-import { decodeRecord, runOfUpdate, type RolloutRecord, type StageRecord } from "./record";
+import {
+  decodeRecord,
+  runOfUpdate,
+  type Owner,
+  type RolloutRecord,
+  type StageRecord,
+} from "./record";
 import type { WindowMeasurements } from "./policy";
 import type { StackConfig, UpdateRecord, UpdateResultKind } from "./workspace";
 
@@ -200,7 +206,7 @@ export function configDifferences(a: StackConfig, b: StackConfig): string[] {
 export interface LeaseHolder {
   run: string;
   command: "deploy" | "rollback";
-  owner: { user: string; host: string; pid: number };
+  owner: Owner;
   untilMs: number;
 }
 

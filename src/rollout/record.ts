@@ -23,6 +23,11 @@ export interface Owner {
   user: string;
   host: string;
   pid: number;
+  /**
+   * When that process started (`<boot id>/<ticks>`): its pid is another process's after it ends
+   * or the host reboots. Absent from records of older cascades, and where /proc does not tell.
+   */
+  start?: string;
 }
 
 /** A rollback stage as it ended. */

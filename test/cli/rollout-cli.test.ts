@@ -1,12 +1,17 @@
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { deployExit } from "../../src/cli/deploy-command";
 import { EXIT } from "../../src/cli/errors";
 import { rollbackExit } from "../../src/cli/rollback-command";
-import { metricsFileFor, metricsFileProblem } from "../../src/cli/rollout-context";
+import {
+  metricsFileFor,
+  metricsFileProblem,
+  processAlive,
+  thisProcess,
+} from "../../src/cli/rollout-context";
 
 describe("cascade deploy and rollback: files and exit codes", () => {
   it("keeps each verify window's metrics in a file of its own", () => {
@@ -68,5 +73,19 @@ describe("cascade deploy and rollback: files and exit codes", () => {
     assert.equal(rolledBack({ kind: "interrupted", target: 1 }), EXIT.interrupted);
     assert.equal(deployExit({ kind: "interrupted" }), EXIT.interrupted);
     assert.equal(rollbackExit({ kind: "rolled-back", version: 4, target: 1 }), EXIT.ok);
+  });
+});
+
+describe("the owner of a lease or rollback worktree", () => {
+  it("is alive while its process runs, and gone once its pid is another process's", () => {
+    const me = thisProcess();
+    assert.equal(processAlive(me), true);
+    // The same pid, started at another time: the host rebooted, or the pid was reused.
+    assert.equal(processAlive({ ...me, start: `${me.start}0` }), false);
+    // A record of a cascade before the start was kept: the pid is all there is.
+    assert.equal(processAlive({ ...me, start: undefined }), true);
+    const gone = spawnSync("true").pid;
+    assert.equal(processAlive({ ...me, pid: gone }), false);
+    assert.equal(processAlive({ ...me, host: `not-${me.host}` }), undefined);
   });
 });

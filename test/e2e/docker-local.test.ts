@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
-import { containerName, filesVolumeName } from "../../src/targets/names";
+import { containerName } from "../../src/targets/names";
 import { loadFleet } from "../../src/fleet/loader";
 import type { Fleet } from "../../src/fleet/model";
 import { planFleet, type Plan } from "../../src/fleet/planner";
@@ -26,10 +26,9 @@ import {
   skipOrFail,
 } from "../support/engine";
 import { runProgram, type RegisteredResource } from "../support/pulumi-harness";
+import { MAINPC, PC2, removeLocalStacks, stackContainers } from "../support/local-stacks";
 import { commitAll, scratchProject, type ScratchProject } from "../support/scratch-project";
 
-const MAINPC = "local-mainpc";
-const PC2 = "local-pc2";
 const CONTAINER = "docker:index/container:Container";
 /** The data `cascade deploy --report FILE` embedded in its page. */
 function deployReport(file: string): ReportData {
@@ -119,36 +118,6 @@ async function watchEvents(docker: Docker, stack: string): Promise<{ stop(): Doc
   };
 }
 
-async function stackContainers(
-  docker: Docker,
-  stack: string,
-): Promise<Docker.ContainerInspectInfo[]> {
-  const list = await docker.listContainers({
-    all: true,
-    filters: { label: [`cascade.stack=${stack}`] },
-  });
-  return Promise.all(list.map((c) => docker.getContainer(c.Id).inspect()));
-}
-
-/**
- * What a failed test or destroy left of a stack, removed so that the suites after this one (the
- * rehearsal runs on the same host network) start on a clean engine.
- */
-async function removeLeftovers(docker: Docker, stack: string): Promise<void> {
-  for (const container of await stackContainers(docker, stack)) {
-    await docker.getContainer(container.Id).remove({ force: true });
-  }
-  // The seeder carries no stack label: found by its name.
-  await docker
-    .getContainer(`${filesVolumeName(stack)}-seeder`)
-    .remove({ force: true })
-    .catch(() => undefined);
-  await docker
-    .getVolume(filesVolumeName(stack))
-    .remove()
-    .catch(() => undefined);
-}
-
 function byAgent(
   containers: Docker.ContainerInspectInfo[],
 ): Map<string, Docker.ContainerInspectInfo> {
@@ -197,9 +166,9 @@ describe("docker-local: real engine against the local Docker engine", function (
       );
     }
     ok(script("build-standin-image.sh", []), "scripts/build-standin-image.sh");
+    // A run killed before its `after` left them, and dockerd restarts them when it starts.
+    await removeLocalStacks(docker);
     for (const stack of [MAINPC, PC2]) {
-      // A run killed before its `after` left them, and dockerd restarts them when it starts.
-      await removeLeftovers(docker, stack);
       fleets.set(stack, fleetOf(stack));
       plans.set(stack, planFleet(fleets.get(stack)!, readStackFile(ROOT, stack).settings.ordering));
       standinImages(["--stack", stack]);
@@ -209,10 +178,8 @@ describe("docker-local: real engine against the local Docker engine", function (
 
   after(async function () {
     if (!project) return;
-    for (const stack of [MAINPC, PC2]) {
-      await pulumi(stack, ["destroy", "--yes", "--skip-preview"]);
-      await removeLeftovers(docker, stack);
-    }
+    for (const stack of [MAINPC, PC2]) await pulumi(stack, ["destroy", "--yes", "--skip-preview"]);
+    await removeLocalStacks(docker);
     project.remove();
   });
 

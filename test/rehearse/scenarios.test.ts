@@ -5,6 +5,7 @@ import { rehearse, RehearsalInterrupted, ROOT, dockerClient } from "../../src/re
 import { failureMessage, type RehearsalReport } from "../../src/rehearse/report";
 import type { ScenarioName } from "../../src/rehearse/scenarios";
 import { REHEARSAL_LABEL } from "../../src/rehearse/scale";
+import { removeLocalStacks } from "../support/local-stacks";
 
 /**
  * The rehearsal's scenarios on a real dockerd (scripts/dockerd.sh start, needs root and
@@ -42,10 +43,12 @@ async function leftovers(runId: string): Promise<number> {
 describe("cascade rehearse on a real Docker engine", function () {
   this.timeout(240_000);
 
-  before(function () {
+  before(async function () {
     this.timeout(600_000);
     execFileSync(path.join(ROOT, "scripts", "dockerd.sh"), ["start"], { stdio: "inherit" });
     execFileSync(path.join(ROOT, "scripts", "build-standin-image.sh"), [], { stdio: "inherit" });
+    // A killed docker-engine lane leaves the local stacks, which hold mainpc's ports.
+    await removeLocalStacks(dockerClient());
   });
 
   it("all-healthy: the fixture fleet comes up in dependency order and is removed", async () => {
