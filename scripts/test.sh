@@ -62,7 +62,7 @@ lane() {
 failures_of() {
   local log=$results/$1.log closing
   closing=$(sed -n '/[0-9] passing.*(/,$p' "$log")
-  { [[ -n $closing ]] && echo "$closing" || tail -n 30 "$log"; } | head -n 80 | sed "s/^/[$1] /"
+  { [[ -n $closing ]] && echo "$closing" || tail -n 30 "$log"; } | head -n 80 | sed "s/^/[$1, node $node] /"
 }
 
 for name in "${names[@]}"; do lane "$name" & done
@@ -79,6 +79,9 @@ done
 report=$(for name in "${failed[@]}"; do failures_of "$name"; done)
 [[ -z $report ]] || echo "$report"
 echo -n "$summary"
-# CASCADE_TEST_SUMMARY: a file that collects the same from every `npm test` of a CI run.
-[[ -z ${CASCADE_TEST_SUMMARY:-} ]] || printf '%s%s' "${report:+$report$'\n'}" "$summary" >>"$CASCADE_TEST_SUMMARY"
+# CASCADE_TEST_SUMMARY: a file that collects the same from every `npm test` of a CI run (several
+# at once: each appends under the file's lock).
+if [[ -n ${CASCADE_TEST_SUMMARY:-} ]]; then
+  { flock 9 && printf '%s%s' "${report:+$report$'\n'}" "$summary" >&9; } 9>>"$CASCADE_TEST_SUMMARY"
+fi
 ((${#failed[@]} == 0))

@@ -208,7 +208,9 @@ export function processAlive(owner: Owner): boolean | undefined {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
-  return owner.start === undefined || processStart(owner.pid) === owner.start;
+  // Unreadable (another user's under hidepid): it lives, and which process it is stays unknown.
+  const now = processStart(owner.pid);
+  return owner.start === undefined || now === undefined || now === owner.start;
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

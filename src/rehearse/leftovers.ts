@@ -114,5 +114,7 @@ export function ownerAlive(owner: string, start?: string): boolean {
     // EPERM: it exists, but is another user's.
     if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
-  return start === undefined || processStart(pid) === start;
+  // Unreadable (another user's under hidepid): it lives, and which process it is stays unknown.
+  const now = processStart(pid);
+  return start === undefined || now === undefined || now === start;
 }

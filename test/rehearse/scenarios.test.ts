@@ -47,7 +47,8 @@ describe("cascade rehearse on a real Docker engine", function () {
     this.timeout(600_000);
     execFileSync(path.join(ROOT, "scripts", "dockerd.sh"), ["start"], { stdio: "inherit" });
     execFileSync(path.join(ROOT, "scripts", "build-standin-image.sh"), [], { stdio: "inherit" });
-    // A killed docker-engine lane leaves the local stacks, which hold mainpc's ports.
+    // A killed docker-engine lane leaves its test stacks (local-mainpc, local-pc2), which hold
+    // mainpc's ports; that lane deploys and destroys them anyway.
     await removeLocalStacks(dockerClient());
   });
 
