@@ -9,7 +9,7 @@ import type { DeployRecord } from "../report/from-deploy";
 import { RolloutInterrupted, type RolloutContext, type VerifyFn } from "../rollout/context";
 import type { RolloutEvent } from "../rollout/events";
 import { openAutomationWorkspace } from "../rollout/automation-workspace";
-import { processStart } from "../rehearse/process-start";
+import { processRuns, processStart } from "../rehearse/process-start";
 import { gitRepo } from "../rollout/git";
 import { kubernetesReadinessForStack } from "../rollout/kube-readiness";
 import { prometheusErrorRate } from "../rollout/prometheus-error-rate";
@@ -203,14 +203,7 @@ export function thisProcess(): Owner {
 /** Whether `owner`'s process is alive: only knowable on this host. */
 export function processAlive(owner: Owner): boolean | undefined {
   if (owner.host !== os.hostname()) return undefined;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  // Unreadable (another user's under hidepid): it lives, and which process it is stays unknown.
-  const now = processStart(owner.pid);
-  return owner.start === undefined || now === undefined || now === owner.start;
+  return processRuns(owner.pid, owner.start);
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { hostname } from "node:os";
-import { processStart } from "./process-start";
+import { processRuns } from "./process-start";
 import {
   REHEARSAL_LABEL,
   REHEARSAL_OWNER_LABEL,
@@ -108,13 +108,5 @@ export function ownerAlive(owner: string, start?: string): boolean {
   const at = owner.lastIndexOf(":");
   const pid = Number(owner.slice(at + 1));
   if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists, but is another user's.
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  // Unreadable (another user's under hidepid): it lives, and which process it is stays unknown.
-  const now = processStart(pid);
-  return start === undefined || now === undefined || now === start;
+  return processRuns(pid, start);
 }

@@ -18,3 +18,19 @@ export function processStart(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether process `pid` that started at `start` still runs. Without `start` (records of older
+ * cascades) the pid is all there is; a start /proc does not show (another user's process under
+ * hidepid) leaves it running.
+ */
+export function processRuns(pid: number, start?: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it exists, but is another user's.
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const now = processStart(pid);
+  return start === undefined || now === undefined || now === start;
+}
