@@ -53,12 +53,7 @@ export async function waitHealthy(
     const seenMs = Math.round(event.receivedAt - context.t0);
     record.read(await container.inspect());
     if (event.status === "healthy") {
-      record.healthy(seenMs);
-      context.emit(
-        timeline,
-        timeline.probeStatus === "degraded" ? "degraded" : "healthy",
-        timeline.probeStatus,
-      );
+      healthyAt(seenMs, record, timeline, context);
       return true;
     }
     context.emit(
@@ -86,12 +81,7 @@ export async function pollHealthy(
     if (status !== undefined && status !== seen) {
       seen = status;
       if (status === "healthy") {
-        record.healthy(Math.round(performance.now() - context.t0));
-        context.emit(
-          timeline,
-          timeline.probeStatus === "degraded" ? "degraded" : "healthy",
-          timeline.probeStatus,
-        );
+        healthyAt(Math.round(performance.now() - context.t0), record, timeline, context);
         return true;
       }
       context.emit(
@@ -106,6 +96,21 @@ export async function pollHealthy(
     }
     await sleep(Math.min(pollMs, Math.max(0, deadline - performance.now())), context.signal);
   }
+}
+
+/** Docker says healthy, seen at `seenMs`: healthy, or degraded when the probe said so. */
+function healthyAt(
+  seenMs: number,
+  record: HealthRecord,
+  timeline: AgentTimeline,
+  context: HealthWaitContext,
+): void {
+  record.healthy(seenMs);
+  context.emit(
+    timeline,
+    timeline.probeStatus === "degraded" ? "degraded" : "healthy",
+    timeline.probeStatus,
+  );
 }
 
 function timedOut(timeline: AgentTimeline, context: HealthWaitContext): void {

@@ -293,3 +293,23 @@ export function historyOf(backend: FakeBackend): string[] {
     return `record ${record.kind}${result}${"final" in record && record.final ? " (final)" : ""}`;
   });
 }
+
+/** A lease of another run (0the25, a deploy) in history, held until `untilMs`. */
+export function otherLease(
+  backend: FakeBackend,
+  untilMs: number,
+  owner: Owner = { ...OWNER, pid: 99, host: "ci-7" },
+) {
+  backend.record({
+    kind: "refresh",
+    message: encodeRecord("lease", {
+      kind: "lease",
+      run: "0the25",
+      command: "deploy",
+      owner,
+      untilMs,
+    }),
+    environment: {},
+    config: {},
+  });
+}

@@ -1,13 +1,14 @@
 import { strict as assert } from "node:assert";
 import { runDeploy, type DeployRequest } from "../../src/rollout/deploy";
 import { leaseHolder, verifiedGoodVersions } from "../../src/rollout/history";
-import { decodeRecord, encodeRecord } from "../../src/rollout/record";
+import { decodeRecord } from "../../src/rollout/record";
 import { AUTOMATIC_CONFIRM_MS } from "../../src/rollout/rollback";
 import { EngineError } from "../../src/rollout/workspace";
 import {
   harness,
   historyOf,
   NEW_COMMIT,
+  otherLease,
   OWNER,
   seedVerifiedGood,
   smallFleet,
@@ -18,22 +19,6 @@ const SITE = { target: "docker", network: "cascade-test" } as const;
 
 function request(extra: Partial<DeployRequest> = {}): DeployRequest {
   return { fleet: smallFleet(), site: SITE, yes: true, ...extra };
-}
-
-/** A lease of another run in history, held until `untilMs`. */
-function otherLease(h: Harness, untilMs: number, owner = { ...OWNER, pid: 99, host: "ci-7" }) {
-  h.backend.record({
-    kind: "refresh",
-    message: encodeRecord("lease", {
-      kind: "lease",
-      run: "0the25",
-      command: "deploy",
-      owner,
-      untilMs,
-    }),
-    environment: {},
-    config: {},
-  });
 }
 
 const ops = (h: Harness) =>
@@ -140,7 +125,7 @@ describe("cascade deploy (fake workspace)", () => {
   describe("one deploy-plus-window per stack at a time", () => {
     it("refuses to start while another run holds the stack, and says who", async () => {
       const h = harness();
-      otherLease(h, 5_000_000);
+      otherLease(h.backend, 5_000_000);
       const outcome = await runDeploy(h.context, request());
       assert.equal(outcome.kind, "refused");
       assert.deepEqual(ops(h), []);
@@ -156,7 +141,7 @@ describe("cascade deploy (fake workspace)", () => {
       h.backend.beforeRecord = (message) => {
         if (!raced && decodeRecord(message)?.kind === "lease") {
           raced = true;
-          otherLease(h, 5_000_000);
+          otherLease(h.backend, 5_000_000);
         }
       };
       const outcome = await runDeploy(h.context, request());
@@ -182,14 +167,14 @@ describe("cascade deploy (fake workspace)", () => {
 
     it("takes the stack once the other run's lease has run out", async () => {
       const h = harness();
-      otherLease(h, 1_000_500);
+      otherLease(h.backend, 1_000_500);
       const outcome = await runDeploy(h.context, request());
       assert.equal(outcome.kind, "verified");
     });
 
     it("clears the lease of a run whose process on this host is gone, and says so", async () => {
       const h = harness({ isAlive: (owner) => owner.pid !== 99 });
-      otherLease(h, 5_000_000, { ...OWNER, pid: 99 });
+      otherLease(h.backend, 5_000_000, { ...OWNER, pid: 99 });
       const outcome = await runDeploy(h.context, request());
       assert.equal(outcome.kind, "verified");
       assert.ok(

@@ -52,6 +52,20 @@ if (process.env.E2E_SLOW_MS) {
 }
 `;
 
+/** The stubbed window's verdict: verified, over three polls. */
+function verifiedResult(request: Parameters<VerifyFn>[0]): Awaited<ReturnType<VerifyFn>> {
+  return {
+    verdict: {
+      kind: "verified",
+      pollsInWindow: 3,
+      windowEndMs: request.deployEndMs,
+      measurements: NO_MEASUREMENTS,
+    },
+    polls: [],
+    metrics: undefined as never,
+  };
+}
+
 describe("rollout end to end with the Pulumi CLI (tiny program, file backend)", function () {
   this.timeout(10 * 60_000);
   let tmp = "";
@@ -84,16 +98,7 @@ describe("rollout end to end with the Pulumi CLI (tiny program, file backend)", 
   async function context(overrides: Partial<RolloutContext> = {}): Promise<RolloutContext> {
     const verify: VerifyFn = (request) => {
       verified++;
-      return Promise.resolve({
-        verdict: {
-          kind: "verified",
-          pollsInWindow: 3,
-          windowEndMs: request.deployEndMs,
-          measurements: NO_MEASUREMENTS,
-        },
-        polls: [],
-        metrics: undefined as never,
-      });
+      return Promise.resolve(verifiedResult(request));
     };
     return {
       stack: "dev",
@@ -214,16 +219,7 @@ describe("rollout end to end with the Pulumi CLI (tiny program, file backend)", 
       verify: async (request) => {
         foreign = (await foreignUpdate(0)).done;
         assert.equal(await foreign, 0);
-        return {
-          verdict: {
-            kind: "verified",
-            pollsInWindow: 3,
-            windowEndMs: request.deployEndMs,
-            measurements: NO_MEASUREMENTS,
-          },
-          polls: [],
-          metrics: undefined as never,
-        };
+        return verifiedResult(request);
       },
     });
     assert.equal(outcome.kind, "superseded", printed.join("\n"));

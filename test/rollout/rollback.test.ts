@@ -10,6 +10,7 @@ import {
   historyOf,
   NO_MEASUREMENTS,
   OLD_COMMIT,
+  otherLease,
   seedVerifiedGood,
   type Harness,
 } from "./context";
@@ -100,18 +101,7 @@ describe("cascade rollback (fake workspace)", () => {
   it("refuses to start while another run holds the stack", async () => {
     const h = harness();
     seedVerifiedGood(h.backend);
-    h.backend.record({
-      kind: "refresh",
-      message: encodeRecord("lease", {
-        kind: "lease",
-        run: "0the25",
-        command: "deploy",
-        owner: { user: "u", host: "elsewhere", pid: 1 },
-        untilMs: 9_000_000,
-      }),
-      environment: {},
-      config: {},
-    });
+    otherLease(h.backend, 9_000_000, { user: "u", host: "elsewhere", pid: 1 });
     const outcome = await runRollback(h.context, REQUEST);
     assert.equal(outcome.kind, "refused");
     assert.deepEqual(h.worktrees, []);
