@@ -21,6 +21,17 @@ const inputs = (interval: string, extra: Partial<ContainerInputs> = {}): Contain
   ...extra,
 });
 
+/** A critical agent of wave 1 whose health check runs every `interval`. */
+const rehearsalAgent = (name: string, dependsOn: string[], interval = "10s") => ({
+  name,
+  resource: name,
+  group: "g",
+  wave: 1,
+  critical: true,
+  dependsOn,
+  inputs: inputs(interval),
+});
+
 const timeline = (
   agent: string,
   wave: number,
@@ -62,22 +73,13 @@ describe("rehearsal timing", () => {
       firstPassingProbeMs({ intervalMs: 1000, startupDelayMs: 800, modelLoadMs: 700 }),
       2000,
     );
-    const agent = (name: string, dependsOn: string[], interval: string) => ({
-      name,
-      resource: name,
-      group: "g",
-      wave: 1,
-      critical: true,
-      dependsOn,
-      inputs: inputs(interval),
-    });
     const fleet: RehearsalFleet = {
       stack: "s",
       agents: [
-        agent("A", [], "10s"),
-        agent("B", ["A"], "20s"),
-        agent("C", ["A"], "10s"),
-        agent("D", ["C"], "10s"),
+        rehearsalAgent("A", []),
+        rehearsalAgent("B", ["A"], "20s"),
+        rehearsalAgent("C", ["A"]),
+        rehearsalAgent("D", ["C"]),
       ],
       skipped: [],
     };
@@ -86,18 +88,9 @@ describe("rehearsal timing", () => {
   });
 
   it("the worst case uses the floored timings too, so it is never below the best case", () => {
-    const agent = (name: string, dependsOn: string[]) => ({
-      name,
-      resource: name,
-      group: "g",
-      wave: 1,
-      critical: true,
-      dependsOn,
-      inputs: inputs("10s"),
-    });
     const fleet: RehearsalFleet = {
       stack: "s",
-      agents: [agent("A", []), agent("B", ["A"]), agent("C", ["B"])],
+      agents: [rehearsalAgent("A", []), rehearsalAgent("B", ["A"]), rehearsalAgent("C", ["B"])],
       skipped: [],
     };
     // Scale 0.01 with a 4.4 s floor: the planner's worst case merely scaled, 3 agents x (10 s +
