@@ -16,7 +16,8 @@
  * expected all-healthy time under the rehearsal's timings, `rehearsalTiming`: every agent at its
  * first passing probe) and against Compose in the same ordering; per wave, the planner's
  * prediction next to what was measured. Experiments: `rehearse:dependencies:poll` (health by
- * inspects every 100 ms instead of events), `rehearse:dependencies:gate=N` (creates in flight).
+ * inspects every 100 ms instead of events), `rehearse:dependencies:gate=N` (creates and starts
+ * in flight).
  *
  * Run: npx tsx bench/startup.ts [--rounds 3] [--scale 0.05] [--stack mainpc] [--modes a,b,...]
  * under the shared Docker lock, with the engine on PATH for the pulumi modes:

@@ -1,5 +1,4 @@
 import type Docker from "dockerode";
-import { availableParallelism } from "node:os";
 import {
   createOptions,
   firstPassingProbeMs,
@@ -14,13 +13,16 @@ import { HealthEvents } from "./health-events";
 import { pollHealthy, waitHealthy } from "./health-wait";
 import { dependentsOf, env, type RehearsalAgent, type RehearsalFleet } from "./specs";
 import { Directory } from "../targets/directory";
+import { longestPaths, StartGate } from "./start-gate";
 import { uploadsArchive } from "./uploads";
 
 /**
- * Brings a rehearsal fleet up the way the Docker provider and the Pulumi engine would: an
- * agent's container is created once every container it depends on is healthy, then started,
- * then its health watched (`wait`) until healthy or `waitTimeout`. Independent agents go in
- * parallel. After the first failure no new container is created (the engine's default without
+ * Brings a rehearsal fleet up in the order the Pulumi engine and the Docker provider would: an
+ * agent's container is started once every container it depends on is healthy, then its health
+ * watched (`wait`) until healthy or `waitTimeout`. Independent agents go in parallel. Unlike the
+ * provider, which creates and starts in one step, containers are created ahead while the rollout
+ * waits on health (as Compose does), so a start at the gate pays only for the start. After the
+ * first failure nothing more is created or started (the engine's default without
  * --continue-on-error); the ones already waiting finish their wait.
  */
 
@@ -34,7 +36,8 @@ export type AgentState =
   | "timeout"
   /** The container stopped and its restart policy will not start it again. */
   | "exited"
-  | "not-created";
+  /** A failure stopped the rollout before its start (its container may have been created). */
+  | "not-started";
 
 export interface AgentTimeline {
   agent: string;
@@ -44,8 +47,9 @@ export interface AgentTimeline {
   dependsOn: string[];
   state: AgentState;
   /** Milliseconds since the rehearsal started. */
-  /** When its dependencies were all healthy and its create was issued. */
+  /** When its dependencies were all healthy and its start was asked for. */
   requestedMs?: number;
+  /** When its container was created: ahead of `requestedMs`, unless the start had to create it. */
   createdMs?: number;
   startedMs?: number;
   healthyMs?: number;
@@ -89,10 +93,11 @@ export interface BringUpOptions {
   minIntervalMs: number;
   image: string;
   /**
-   * Container creates+starts in flight at once (default: the host's CPUs). When several agents
-   * become ready to create together, the one with the longest path still ahead goes first.
+   * Container creates and starts in flight at once (`defaultStartConcurrency`). Starts go ahead
+   * of creates made ahead; among starts ready together, the one with the longest path still
+   * ahead goes first.
    */
-  startConcurrency?: number;
+  startConcurrency: number;
   /**
    * How the wait learns of health changes: Docker's health_status events, or, when set, an
    * inspect of the container every pollMs (as the provider does, once a second).
@@ -118,9 +123,9 @@ export interface RolloutFailure {
   agent: string;
   message: string;
   lastHealthOutput?: string;
-  /** Agents that depend on it directly, and everything left uncreated because of it. */
+  /** Agents that depend on it directly, and everything never started because of it. */
   waitingOnIt: string[];
-  notCreated: string[];
+  notStarted: string[];
 }
 
 export function bringUp(fleet: RehearsalFleet, options: BringUpOptions): Promise<BringUpResult> {
@@ -135,7 +140,11 @@ class BringUpRun {
   private readonly gate: StartGate;
   /** Per agent, the longest path still ahead of it: who goes first through the gate. */
   private readonly ahead: Map<string, number>;
+  /** By expected start, then longest path ahead: the order containers are created in ahead. */
+  private readonly createOrder: RehearsalAgent[];
   private failure?: RolloutFailure;
+  /** Per agent, its container: created ahead of its dependencies' health, or at its start. */
+  private readonly containers = new Map<string, Promise<Docker.Container>>();
   private context!: Omit<CreateContext, "extraEnv">;
   private events?: HealthEvents;
 
@@ -164,8 +173,16 @@ class BringUpRun {
         },
       ]),
     );
-    this.gate = new StartGate(options.startConcurrency ?? availableParallelism());
-    this.ahead = pathAhead(fleet, (agent) => firstPassingProbeMs(timing(agent)));
+    this.gate = new StartGate(options.startConcurrency);
+    const cost = (agent: RehearsalAgent) => firstPassingProbeMs(timing(agent));
+    const dependents = dependentsOf(fleet);
+    this.ahead = longestPaths(fleet.agents, (agent) => dependents.get(agent.name) ?? [], cost);
+    const through = longestPaths(fleet.agents, (agent) => agent.dependsOn, cost);
+    const expectedStart = (agent: RehearsalAgent) => through.get(agent.name)! - cost(agent);
+    this.createOrder = [...fleet.agents].sort(
+      (a, b) =>
+        expectedStart(a) - expectedStart(b) || this.ahead.get(b.name)! - this.ahead.get(a.name)!,
+    );
   }
 
   async execute(): Promise<BringUpResult> {
@@ -186,15 +203,16 @@ class BringUpRun {
     };
     if (options.pollMs === undefined)
       this.events = await HealthEvents.open(options.docker, `${REHEARSAL_LABEL}=${options.runId}`);
-    const settled = await Promise.allSettled(
-      fleet.agents.map((agent) => this.runAgent(agent)),
-    ).finally(() => this.events?.close());
+    const settled = await Promise.allSettled([
+      ...fleet.agents.map((agent) => this.runAgent(agent)),
+      this.createAhead(),
+    ]).finally(() => this.events?.close());
     const aborted = settled.find((result) => result.status === "rejected");
     if (aborted) throw aborted.reason;
     const list = [...this.timelines.values()];
     const failure = this.failure;
     if (failure)
-      failure.notCreated = list.filter((t) => t.state === "not-created").map((t) => t.agent);
+      failure.notStarted = list.filter((t) => t.state === "not-started").map((t) => t.agent);
     const healthy = list.map((t) => t.healthyMs);
     return {
       timelines: list,
@@ -216,7 +234,7 @@ class BringUpRun {
     const timeline = this.timelines.get(agent.name)!;
     const outcomes = await Promise.all(agent.dependsOn.map((name) => this.done.get(name)));
     if (this.failure || this.options.signal.aborted || outcomes.some((ok) => !ok)) {
-      this.emit(timeline, "not-created");
+      this.emit(timeline, "not-started");
       return this.done.set(agent.name, false);
     }
     timeline.waitedOn = agent.dependsOn.reduce<string | undefined>((last, dependency) => {
@@ -235,25 +253,44 @@ class BringUpRun {
     }
   }
 
-  /** Creates and starts the agent's container, then waits until it is healthy or times out. */
-  private async startAndWait(agent: RehearsalAgent, timeline: AgentTimeline): Promise<boolean> {
-    const { docker } = this.options;
-    try {
-      timeline.requestedMs = this.now();
-      const release = await this.gate.acquire(this.ahead.get(agent.name) ?? 0);
-      let container: Docker.Container;
-      try {
-        this.emit(timeline, "creating");
-        container = await docker.createContainer(
+  /** Its container, created now (through the gate at `priority`) unless created already. */
+  private containerOf(agent: RehearsalAgent, priority: number): Promise<Docker.Container> {
+    const timeline = this.timelines.get(agent.name)!;
+    let container = this.containers.get(agent.name);
+    if (!container) {
+      container = this.gate.run(priority, async () => {
+        const created = await this.options.docker.createContainer(
           createOptions(agent, { ...this.context, extraEnv: this.options.extraEnv(agent) }),
         );
-        timeline.containerId = container.id;
+        timeline.containerId = created.id;
         timeline.createdMs = this.now();
-        await container.start();
-        timeline.startedMs = this.now();
-      } finally {
-        release();
-      }
+        return created;
+      });
+      this.containers.set(agent.name, container);
+    }
+    return container;
+  }
+
+  /**
+   * Creates the containers one by one, in the order their starts are expected, while the
+   * rollout waits on health; a start goes through the gate ahead of any of these creates.
+   */
+  private async createAhead(): Promise<void> {
+    for (const agent of this.createOrder) {
+      if (this.failure || this.options.signal.aborted) return;
+      await this.containerOf(agent, 0).catch(() => undefined);
+    }
+  }
+
+  /** Starts its container (created now if not ahead), then waits until healthy or timed out. */
+  private async startAndWait(agent: RehearsalAgent, timeline: AgentTimeline): Promise<boolean> {
+    try {
+      timeline.requestedMs = this.now();
+      if (!this.containers.has(agent.name)) this.emit(timeline, "creating");
+      const priority = START_PRIORITY + this.ahead.get(agent.name)!;
+      const container = await this.containerOf(agent, priority);
+      await this.gate.run(priority, () => container.start());
+      timeline.startedMs = this.now();
       this.emit(timeline, "starting");
       const context = { t0: this.options.t0, signal: this.options.signal, emit: this.emit };
       const { pollMs } = this.options;
@@ -312,55 +349,8 @@ async function prepareVolumes(
   return volumes;
 }
 
-/** Per agent, the longest path from it to the end of the fleet (itself included), by `cost`. */
-function pathAhead(
-  fleet: RehearsalFleet,
-  cost: (agent: RehearsalAgent) => number,
-): Map<string, number> {
-  const dependents = dependentsOf(fleet);
-  const byName = new Map(fleet.agents.map((agent) => [agent.name, agent]));
-  const memo = new Map<string, number>();
-  const visit = (name: string): number => {
-    const known = memo.get(name);
-    if (known !== undefined) return known;
-    const after = Math.max(0, ...(dependents.get(name) ?? []).map(visit));
-    const total = cost(byName.get(name)!) + after;
-    memo.set(name, total);
-    return total;
-  };
-  for (const agent of fleet.agents) visit(agent.name);
-  return memo;
-}
-
-/** At most `limit` holders; waiters are served highest priority first. */
-class StartGate {
-  private active = 0;
-  private readonly waiting: { priority: number; grant: () => void }[] = [];
-  constructor(private readonly limit: number) {}
-
-  acquire(priority: number): Promise<() => void> {
-    return new Promise((resolve) => {
-      const grant = (): void => {
-        this.active++;
-        let released = false;
-        resolve(() => {
-          if (released) return;
-          released = true;
-          this.active--;
-          this.next();
-        });
-      };
-      this.waiting.push({ priority, grant });
-      this.waiting.sort((a, b) => b.priority - a.priority);
-      this.next();
-    });
-  }
-
-  private next(): void {
-    while (this.active < Math.max(1, this.limit) && this.waiting.length > 0)
-      this.waiting.shift()!.grant();
-  }
-}
+/** A start outranks every create made ahead; `ahead` orders starts among themselves. */
+const START_PRIORITY = 1e12;
 
 function describeFailure(
   agent: RehearsalAgent,
@@ -373,6 +363,6 @@ function describeFailure(
     message: `${agent.name} ${timeline.error ?? "did not become healthy"}`,
     lastHealthOutput: timeline.lastHealthOutput,
     waitingOnIt,
-    notCreated: [],
+    notStarted: [],
   };
 }

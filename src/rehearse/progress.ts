@@ -21,7 +21,7 @@ const SYMBOL: Record<AgentState, string> = {
   unhealthy: "✗",
   timeout: "✗",
   exited: "✗",
-  "not-created": "-",
+  "not-started": "-",
 };
 
 /** Redraws per second on a TTY, so the clock moves while nothing changes. */
@@ -36,7 +36,7 @@ export function createProgress(stream: NodeJS.WriteStream, quietLineMs = QUIET_L
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)}s`.padStart(8);
 const isUp = (state: AgentState): boolean => state === "healthy" || state === "degraded";
 const isDone = (state: AgentState): boolean =>
-  isUp(state) || ["unhealthy", "timeout", "exited", "not-created"].includes(state);
+  isUp(state) || ["unhealthy", "timeout", "exited", "not-started"].includes(state);
 
 /** The agents being waited on, the ones furthest along first: "Core (starting)". */
 function waitingOn(agents: AgentTimeline[]): string[] {

@@ -26,7 +26,7 @@ export interface RehearsalReport {
     wave: number;
     agents: number;
     healthy: number;
-    firstCreatedMs?: number;
+    firstStartedMs?: number;
     lastHealthyMs?: number;
   }[];
   criticalPath: {
@@ -121,13 +121,13 @@ export function waveSummary(timelines: AgentTimeline[]): RehearsalReport["waves"
   const waves = [...new Set(timelines.map((t) => t.wave))].sort((a, b) => a - b);
   return waves.map((wave) => {
     const members = timelines.filter((t) => t.wave === wave);
-    const created = members.flatMap((t) => (t.createdMs === undefined ? [] : [t.createdMs]));
+    const started = members.flatMap((t) => (t.startedMs === undefined ? [] : [t.startedMs]));
     const healthy = members.flatMap((t) => (t.healthyMs === undefined ? [] : [t.healthyMs]));
     return {
       wave,
       agents: members.length,
       healthy: healthy.length,
-      firstCreatedMs: created.length > 0 ? Math.min(...created) : undefined,
+      firstStartedMs: started.length > 0 ? Math.min(...started) : undefined,
       lastHealthyMs:
         healthy.length === members.length && healthy.length > 0 ? Math.max(...healthy) : undefined,
     };
@@ -142,20 +142,20 @@ export function renderReport(report: RehearsalReport): string {
   lines.push(
     `rehearsal ${report.runId} of stack ${report.stack} (${report.ordering} ordering, scale ${report.scale}, health interval >= ${report.minIntervalMs} ms, health ${report.pollMs === undefined ? "by Docker's events" : `polled every ${report.pollMs} ms`}, scenario ${report.scenario}${report.target ? ` on ${report.target}` : ""})`,
     "",
-    `${"agent".padEnd(30)} wave  ${"created".padStart(8)} ${"healthy".padStart(8)}  ${"state".padEnd(11)} restarts  waited on`,
+    `${"agent".padEnd(30)} wave  ${"started".padStart(8)} ${"healthy".padStart(8)}  ${"state".padEnd(11)} restarts  waited on`,
   );
   const sorted = [...report.agents].sort(
-    (a, b) => a.wave - b.wave || (a.createdMs ?? Infinity) - (b.createdMs ?? Infinity),
+    (a, b) => a.wave - b.wave || (a.startedMs ?? Infinity) - (b.startedMs ?? Infinity),
   );
   for (const t of sorted) {
     lines.push(
-      `${t.agent.padEnd(30)} ${String(t.wave).padStart(4)}  ${s(t.createdMs).padStart(8)} ${s(t.healthyMs).padStart(8)}  ${t.state.padEnd(11)} ${String(t.restarts).padStart(8)}  ${t.waitedOn ?? "-"}`,
+      `${t.agent.padEnd(30)} ${String(t.wave).padStart(4)}  ${s(t.startedMs).padStart(8)} ${s(t.healthyMs).padStart(8)}  ${t.state.padEnd(11)} ${String(t.restarts).padStart(8)}  ${t.waitedOn ?? "-"}`,
     );
   }
-  lines.push("", "wave  agents  healthy  first created  last healthy");
+  lines.push("", "wave  agents  healthy  first started  last healthy");
   for (const w of report.waves) {
     lines.push(
-      `${String(w.wave).padStart(4)}  ${String(w.agents).padStart(6)}  ${String(w.healthy).padStart(7)}  ${s(w.firstCreatedMs).padStart(13)}  ${s(w.lastHealthyMs).padStart(12)}`,
+      `${String(w.wave).padStart(4)}  ${String(w.agents).padStart(6)}  ${String(w.healthy).padStart(7)}  ${s(w.firstStartedMs).padStart(13)}  ${s(w.lastHealthyMs).padStart(12)}`,
     );
   }
   const cp = report.criticalPath;
@@ -201,6 +201,6 @@ export function failureMessage(failure: NonNullable<BringUpResult["failure"]>): 
     `rollout stopped at ${failure.agent}: ${failure.message}`,
     `  last health output: ${failure.lastHealthOutput ?? "(none: no probe ran)"}`,
     `  waiting on it: ${failure.waitingOnIt.length > 0 ? failure.waitingOnIt.join(", ") : "nothing"}`,
-    `  never created: ${failure.notCreated.length > 0 ? failure.notCreated.join(", ") : "nothing"}`,
+    `  never started: ${failure.notStarted.length > 0 ? failure.notStarted.join(", ") : "nothing"}`,
   ].join("\n");
 }

@@ -18,6 +18,7 @@ import {
 } from "./scenarios";
 import { rehearsalFleet, restrictFleet, type RehearsalFleet } from "./specs";
 import { removeCommands, runResources, teardown } from "./teardown";
+import { defaultStartConcurrency } from "./start-gate";
 
 /**
  * One rehearsal: run the Pulumi program under mocks for the stack (host networking, no
@@ -42,7 +43,7 @@ export interface RehearseOptions {
   minIntervalMs?: number;
   /** Inspect each waiting container every pollMs instead of watching Docker's health events. */
   pollMs?: number;
-  /** Container creates+starts in flight at once; default the host's CPUs (`bringUp`). */
+  /** Container creates and starts in flight at once; default by ordering (`defaultStartConcurrency`). */
   startConcurrency?: number;
   image?: string;
   /** Docker socket; default DOCKER_HOST (unix://) or /var/run/docker.sock. */
@@ -243,7 +244,7 @@ async function bringUpAndReport(run: Run, image: string): Promise<RehearsalRepor
     runId: run.runId,
     scale: options.scale,
     minIntervalMs,
-    startConcurrency: options.startConcurrency,
+    startConcurrency: options.startConcurrency ?? defaultStartConcurrency(run.ordering),
     image,
     pollMs: run.pollMs,
     root: ROOT,

@@ -177,7 +177,8 @@ export async function killAndWatch(
   say: (message: string) => void = () => undefined,
 ): Promise<AfterEffect[]> {
   const dead = timelines.find((t) => t.agent === target);
-  if (!dead?.containerId) throw new Error(`dependency-dies: ${target} was never created`);
+  if (!dead?.containerId || dead.startedMs === undefined)
+    throw new Error(`dependency-dies: ${target} was never started`);
   await docker.getContainer(dead.containerId).stop({ t: 1 });
   const watchers = fleet.agents.filter((agent) => agent.dependsOn.includes(target));
   const longest = Math.max(

@@ -47,7 +47,7 @@ export function deployReportData(
   const offset = Number.isFinite(updateStart) ? updateStart : 0;
   const placeOf = agentDescriptions(fleet);
   const agents = plan.agents.map((agent): ReportAgent => {
-    const bar = bars.get(agent.name) ?? { state: "not-created" as const };
+    const bar = bars.get(agent.name) ?? { state: "not-started" as const };
     return {
       ...placeOf(agent),
       ...bar,

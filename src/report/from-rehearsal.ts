@@ -87,7 +87,7 @@ function reportAgent(
     // The rehearsal drops GPU requests (no GPU here).
     gpu: false,
     dependsOn,
-    start: seconds(timeline.createdMs),
+    start: seconds(timeline.startedMs),
     end: seconds(timeline.healthyMs ?? timeline.failedMs),
     state: agentState(timeline),
     best: seconds(bounds?.bestMs),
@@ -103,7 +103,7 @@ function agentState(timeline: AgentTimeline): ReportAgentState {
     case "unhealthy":
     case "timeout":
     case "exited":
-    case "not-created":
+    case "not-started":
       return timeline.state;
     default:
       return "running";

@@ -49,7 +49,7 @@ export type ReportAgentState =
   | "unhealthy"
   | "timeout"
   | "exited"
-  | "not-created"
+  | "not-started"
   | "running"
   /** A deploy's update left it as it was. */
   | "unchanged"

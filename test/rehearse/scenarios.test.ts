@@ -32,6 +32,21 @@ function fixture(
 const byAgent = (report: RehearsalReport, name: string) =>
   report.agents.find((a) => a.agent === name)!;
 
+/** Every agent healthy, started only once its dependencies were; some created ahead of that. */
+function assertStartedInOrder(report: RehearsalReport): void {
+  let createdAhead = 0;
+  for (const agent of report.agents) {
+    assert.equal(agent.state, "healthy", agent.agent);
+    assert.ok(agent.createdMs! <= agent.startedMs!, `${agent.agent} started before created`);
+    for (const dependency of agent.dependsOn) {
+      const healthyMs = byAgent(report, dependency).healthyMs!;
+      assert.ok(agent.requestedMs! >= healthyMs, `${agent.agent} started before ${dependency}`);
+      if (agent.createdMs! < healthyMs) createdAhead++;
+    }
+  }
+  assert.ok(createdAhead > 0, "no container was created ahead of its dependencies' health");
+}
+
 async function leftovers(runId: string): Promise<number> {
   const containers = await dockerClient().listContainers({
     all: true,
@@ -55,15 +70,7 @@ describe("cascade rehearse on a real Docker engine", function () {
   it("all-healthy: the fixture fleet comes up in dependency order and is removed", async () => {
     const report = await fixture("all-healthy");
     assert.equal(report.outcome, "healthy");
-    for (const agent of report.agents) {
-      assert.equal(agent.state, "healthy", agent.agent);
-      for (const dependency of agent.dependsOn) {
-        assert.ok(
-          agent.createdMs! >= byAgent(report, dependency).healthyMs!,
-          `${agent.agent} created before ${dependency} was healthy`,
-        );
-      }
-    }
+    assertStartedInOrder(report);
     assert.deepEqual(report.criticalPath.measured.agents, [
       "Registry",
       "Core",
@@ -87,15 +94,7 @@ describe("cascade rehearse on a real Docker engine", function () {
     });
     assert.equal(report.outcome, "healthy", report.failure && failureMessage(report.failure));
     assert.equal(report.agents.length, 35);
-    for (const agent of report.agents) {
-      assert.equal(agent.state, "healthy", agent.agent);
-      for (const dependency of agent.dependsOn) {
-        assert.ok(
-          agent.createdMs! >= byAgent(report, dependency).healthyMs!,
-          `${agent.agent} created before ${dependency} was healthy`,
-        );
-      }
-    }
+    assertStartedInOrder(report);
     assert.ok(
       report.allHealthyMs! >= report.criticalPath.boundMs,
       "faster than the planner's bound",
@@ -132,9 +131,12 @@ describe("cascade rehearse on a real Docker engine", function () {
     const failure = report.failure!;
     assert.equal(failure.agent, "Core");
     assert.deepEqual([...failure.waitingOnIt].sort(), ["Helper", "Worker"]);
-    assert.deepEqual([...failure.notCreated].sort(), ["Helper", "Reporter", "Worker"]);
+    assert.deepEqual([...failure.notStarted].sort(), ["Helper", "Reporter", "Worker"]);
     assert.match(failure.lastHealthOutput ?? "", /unhealthy/);
-    for (const name of failure.notCreated) assert.equal(byAgent(report, name).createdMs, undefined);
+    for (const name of failure.notStarted) {
+      assert.equal(byAgent(report, name).startedMs, undefined);
+      assert.equal(byAgent(report, name).processStartedMs, undefined);
+    }
     assert.equal(await leftovers(report.runId), 0);
   });
 
@@ -186,6 +188,6 @@ describe("cascade rehearse on a real Docker engine", function () {
     assert.equal(report.outcome, "failed");
     assert.equal(report.failure!.agent, "Registry");
     assert.match(report.failure!.lastHealthOutput ?? "", /timed out|timeout|deadline|exceeded/i);
-    assert.equal(report.agents.filter((a) => a.createdMs !== undefined).length, 1);
+    assert.equal(report.agents.filter((a) => a.startedMs !== undefined).length, 1);
   });
 });

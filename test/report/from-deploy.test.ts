@@ -29,7 +29,7 @@ describe("report data: a deploy", () => {
     );
     assert.equal(agent("Helper").state, "unchanged");
     assert.equal(agent("Helper").start, undefined);
-    assert.equal(agent("Loader").state, "not-created");
+    assert.equal(agent("Loader").state, "not-started");
   });
 
   it("the planner's bounds and the seed's windows start at the update's first step", () => {

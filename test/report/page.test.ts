@@ -133,7 +133,7 @@ describe("report page in headless chromium", function () {
     });
   }
 
-  it("a failed rehearsal: failures and agents never created shown, hostile text stays text", async () => {
+  it("a failed rehearsal: failures and agents never started shown, hostile text stays text", async () => {
     const fleet = loadFleet("test/rehearse/fixtures/fleet.yaml");
     const plan = planFleet(fleet, "dependencies");
     const hostile = `</script><script>window.pwned = 1</script><img src="http://127.0.0.1:9/x" onerror="window.pwned = 2">`;
@@ -147,7 +147,7 @@ describe("report page in headless chromium", function () {
       wave,
       critical: true,
       dependsOn: [],
-      state: "not-created",
+      state: "not-started",
       restarts: 0,
       maxFailingStreak: 0,
       failedProbes: 0,
@@ -157,8 +157,8 @@ describe("report page in headless chromium", function () {
       ...rest,
     });
     const agents = [
-      timeline("Registry", 1, { state: "healthy", createdMs: 300, healthyMs: 1800 }),
-      timeline("Core", 1, { state: "timeout", createdMs: 1900, failedMs: 26_000, error: hostile }),
+      timeline("Registry", 1, { state: "healthy", startedMs: 300, healthyMs: 1800 }),
+      timeline("Core", 1, { state: "timeout", startedMs: 1900, failedMs: 26_000, error: hostile }),
       ...["Loader", "Worker", "Helper", "Reporter"].map((name, i) =>
         timeline(name, i < 3 ? 2 : 3, {}),
       ),
@@ -194,7 +194,7 @@ describe("report page in headless chromium", function () {
     assert.equal(core[3], "timed out");
     assert.equal(core[8], hostile);
     const timelineText = (await labels(page, "#timeline")).map((l) => l.text);
-    assert.equal(timelineText.filter((text) => text === "not created").length, 4);
+    assert.equal(timelineText.filter((text) => text === "not started").length, 4);
     assert.ok(timelineText.includes("timed out"));
   });
 
@@ -217,7 +217,7 @@ describe("report page in headless chromium", function () {
       "healthy",
       "update failed",
       "unchanged",
-      "not created",
+      "not started",
     ]);
     const verify = (await labels(page, "#verify")).map((l) => l.text);
     assert.ok(verify.includes("update 4: 30.0s window"), verify.join("|"));

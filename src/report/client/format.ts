@@ -23,7 +23,7 @@ export const STATE_LABEL: Record<ReportAgentState, string> = {
   unhealthy: "unhealthy",
   timeout: "timed out",
   exited: "exited",
-  "not-created": "not created",
+  "not-started": "not started",
   running: "running",
   unchanged: "unchanged",
   failed: "update failed",
