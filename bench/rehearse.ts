@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     const b = cp.breakdown;
     if (b) {
       console.log(
-        `  measured path, split   setup ${s(b.setupMs)}, create+start ${s(b.engineMs)}, ` +
+        `  measured path, split   setup ${s(b.setupMs)}, start ${s(b.engineMs)}, ` +
           `process start -> passing probe ${s(b.probeWaitMs)} (of which late/failed probes ${s(b.lateProbesMs)}), ` +
           `probe exec ${s(b.probeExecMs)}, until seen ${s(b.pollMs)}, scheduling ${s(b.schedulingMs)}`,
       );

@@ -131,7 +131,7 @@ async function measure(bench: Bench, mode: string): Promise<Measurement> {
       probeExecMs: report.agents.flatMap((agent) => agent.probeExecMs),
       split: b && {
         setup: b.setupMs,
-        "create+start": b.engineMs,
+        start: b.engineMs,
         "late probes": b.lateProbesMs,
         "probe exec": b.probeExecMs,
         "seen after": b.pollMs,

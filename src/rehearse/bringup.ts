@@ -13,7 +13,8 @@ import { HealthEvents } from "./health-events";
 import { pollHealthy, waitHealthy } from "./health-wait";
 import { dependentsOf, env, type RehearsalAgent, type RehearsalFleet } from "./specs";
 import { Directory } from "../targets/directory";
-import { longestPaths, StartGate } from "./start-gate";
+import { rehearsalBounds } from "./bounds";
+import { StartGate } from "./start-gate";
 import { uploadsArchive } from "./uploads";
 
 /**
@@ -21,7 +22,7 @@ import { uploadsArchive } from "./uploads";
  * agent's container is started once every container it depends on is healthy, then its health
  * watched (`wait`) until healthy or `waitTimeout`. Independent agents go in parallel. Unlike the
  * provider, which creates and starts in one step, containers are created ahead while the rollout
- * waits on health (as Compose does), so a start at the gate pays only for the start. After the
+ * waits on health (as Compose v2 does), so a start at the gate pays only for the start. After the
  * first failure nothing more is created or started (the engine's default without
  * --continue-on-error); the ones already waiting finish their wait.
  */
@@ -46,8 +47,10 @@ export interface AgentTimeline {
   critical: boolean;
   dependsOn: string[];
   state: AgentState;
-  /** Milliseconds since the rehearsal started. */
-  /** When its dependencies were all healthy and its start was asked for. */
+  /**
+   * When its dependencies were all healthy and its start was asked for; this and the times
+   * below in milliseconds since the rehearsal started.
+   */
   requestedMs?: number;
   /** When its container was created: ahead of `requestedMs`, unless the start had to create it. */
   createdMs?: number;
@@ -143,8 +146,8 @@ class BringUpRun {
   /** By expected start, then longest path ahead: the order containers are created in ahead. */
   private readonly createOrder: RehearsalAgent[];
   private failure?: RolloutFailure;
-  /** Per agent, its container: created ahead of its dependencies' health, or at its start. */
-  private readonly containers = new Map<string, Promise<Docker.Container>>();
+  /** Per agent, its container's create once begun: ahead, or by its start. */
+  private readonly creates = new Map<string, Promise<Docker.Container>>();
   private context!: Omit<CreateContext, "extraEnv">;
   private events?: HealthEvents;
 
@@ -174,15 +177,8 @@ class BringUpRun {
       ]),
     );
     this.gate = new StartGate(options.startConcurrency);
-    const cost = (agent: RehearsalAgent) => firstPassingProbeMs(timing(agent));
-    const dependents = dependentsOf(fleet);
-    this.ahead = longestPaths(fleet.agents, (agent) => dependents.get(agent.name) ?? [], cost);
-    const through = longestPaths(fleet.agents, (agent) => agent.dependsOn, cost);
-    const expectedStart = (agent: RehearsalAgent) => through.get(agent.name)! - cost(agent);
-    this.createOrder = [...fleet.agents].sort(
-      (a, b) =>
-        expectedStart(a) - expectedStart(b) || this.ahead.get(b.name)! - this.ahead.get(a.name)!,
-    );
+    this.ahead = pathAhead(fleet, (agent) => firstPassingProbeMs(timing(agent)));
+    this.createOrder = createOrder(fleet, options, this.ahead);
   }
 
   async execute(): Promise<BringUpResult> {
@@ -209,6 +205,8 @@ class BringUpRun {
     ]).finally(() => this.events?.close());
     const aborted = settled.find((result) => result.status === "rejected");
     if (aborted) throw aborted.reason;
+    // Interrupted between one agent's wait and the next's start: nothing was waiting to throw.
+    if (options.signal.aborted) throw new RehearsalAborted();
     const list = [...this.timelines.values()];
     const failure = this.failure;
     if (failure)
@@ -253,43 +251,53 @@ class BringUpRun {
     }
   }
 
-  /** Its container, created now (through the gate at `priority`) unless created already. */
-  private containerOf(agent: RehearsalAgent, priority: number): Promise<Docker.Container> {
+  /** Creates its container, once: a second call returns the first one's create. */
+  private create(agent: RehearsalAgent): Promise<Docker.Container> {
+    const begun = this.creates.get(agent.name);
+    if (begun) return begun;
     const timeline = this.timelines.get(agent.name)!;
-    let container = this.containers.get(agent.name);
-    if (!container) {
-      container = this.gate.run(priority, async () => {
-        const created = await this.options.docker.createContainer(
-          createOptions(agent, { ...this.context, extraEnv: this.options.extraEnv(agent) }),
-        );
-        timeline.containerId = created.id;
-        timeline.createdMs = this.now();
-        return created;
-      });
-      this.containers.set(agent.name, container);
-    }
-    return container;
+    const options = createOptions(agent, {
+      ...this.context,
+      extraEnv: this.options.extraEnv(agent),
+    });
+    const created = this.options.docker.createContainer(options).then((container) => {
+      timeline.containerId = container.id;
+      timeline.createdMs = this.now();
+      return container;
+    });
+    this.creates.set(agent.name, created);
+    return created;
   }
 
   /**
-   * Creates the containers one by one, in the order their starts are expected, while the
-   * rollout waits on health; a start goes through the gate ahead of any of these creates.
+   * Creates the containers in the order their starts are expected, whenever no start waits at
+   * the gate, until the rollout stops.
    */
   private async createAhead(): Promise<void> {
     for (const agent of this.createOrder) {
-      if (this.failure || this.options.signal.aborted) return;
-      await this.containerOf(agent, 0).catch(() => undefined);
+      if (this.stopped()) return;
+      // A failed create is its agent's failure, reported when its start meets it again.
+      await this.gate
+        .whenIdle(async () => (this.stopped() ? undefined : this.create(agent)))
+        .catch(() => undefined);
     }
+  }
+
+  private stopped(): boolean {
+    return this.failure !== undefined || this.options.signal.aborted;
   }
 
   /** Starts its container (created now if not ahead), then waits until healthy or timed out. */
   private async startAndWait(agent: RehearsalAgent, timeline: AgentTimeline): Promise<boolean> {
     try {
       timeline.requestedMs = this.now();
-      if (!this.containers.has(agent.name)) this.emit(timeline, "creating");
-      const priority = START_PRIORITY + this.ahead.get(agent.name)!;
-      const container = await this.containerOf(agent, priority);
-      await this.gate.run(priority, () => container.start());
+      if (timeline.createdMs === undefined) this.emit(timeline, "creating");
+      const container = await this.gate.run(this.ahead.get(agent.name)!, async () => {
+        if (this.options.signal.aborted) throw new RehearsalAborted();
+        const created = await this.create(agent);
+        await created.start();
+        return created;
+      });
       timeline.startedMs = this.now();
       this.emit(timeline, "starting");
       const context = { t0: this.options.t0, signal: this.options.signal, emit: this.emit };
@@ -349,8 +357,40 @@ async function prepareVolumes(
   return volumes;
 }
 
-/** A start outranks every create made ahead; `ahead` orders starts among themselves. */
-const START_PRIORITY = 1e12;
+/** Per agent, the longest path from it to the end of the fleet (itself included), by `cost`. */
+function pathAhead(
+  fleet: RehearsalFleet,
+  cost: (agent: RehearsalAgent) => number,
+): Map<string, number> {
+  const dependents = dependentsOf(fleet);
+  const byName = new Map(fleet.agents.map((agent) => [agent.name, agent]));
+  const memo = new Map<string, number>();
+  const visit = (name: string): number => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    const after = Math.max(0, ...(dependents.get(name) ?? []).map(visit));
+    const total = cost(byName.get(name)!) + after;
+    memo.set(name, total);
+    return total;
+  };
+  for (const agent of fleet.agents) visit(agent.name);
+  return memo;
+}
+
+/** The order to create containers ahead in: by expected start, then longest path ahead first. */
+function createOrder(
+  fleet: RehearsalFleet,
+  options: BringUpOptions,
+  ahead: Map<string, number>,
+): RehearsalAgent[] {
+  const { agents } = rehearsalBounds(fleet, options.scale, options.minIntervalMs);
+  const expectedStart = (agent: RehearsalAgent): number =>
+    agents[agent.name].bestMs -
+    firstPassingProbeMs(scaledTiming(agent.inputs, options.scale, options.minIntervalMs));
+  return [...fleet.agents].sort(
+    (a, b) => expectedStart(a) - expectedStart(b) || ahead.get(b.name)! - ahead.get(a.name)!,
+  );
+}
 
 function describeFailure(
   agent: RehearsalAgent,

@@ -3,7 +3,7 @@ import type { AfterEffect, ScenarioSetup } from "./scenarios";
 import type { RehearsalBounds } from "./bounds";
 
 /**
- * The rehearsal's result as data (`--json`) and as text: per agent when it was created and
+ * The rehearsal's result as data (`--json`) and as text: per agent when it was started and
  * healthy and what it waited on, per wave, totals, and the measured critical path next to the
  * planner's.
  */
@@ -54,13 +54,13 @@ export interface RehearsalReport {
 }
 
 /**
- * The measured critical path's time, split: `setupMs` before its first create (volumes, the
- * seeder's upload); per agent `engineMs` from the create request until Docker started the
- * process (create + start), `probeWaitMs` from the process start until the probe that passed
+ * The measured critical path's time, split: `setupMs` before its first start request (volumes,
+ * the seeder's upload); per agent `engineMs` from the start request until Docker started the
+ * process (the start, and the create when it was not made ahead), `probeWaitMs` from the process start until the probe that passed
  * started (the bound's part: one interval when the first probe passes; more when probes were
  * late or failed), `probeExecMs` that probe's run (docker exec + the probe), `pollMs` until the
  * rehearsal saw it healthy (by its health event, or its inspect when polling), `schedulingMs`
- * from a dependency healthy to the create.
+ * from a dependency healthy to the start request.
  */
 export interface PathBreakdown {
   setupMs: number;
@@ -169,7 +169,7 @@ export function renderReport(report: RehearsalReport): string {
   const b = cp.breakdown;
   if (b) {
     lines.push(
-      `measured path, split: setup ${s(b.setupMs)} + create/start ${s(b.engineMs)} + until the passing probe ${s(b.probeWaitMs)} (late ${s(b.lateProbesMs)}) + probe exec ${s(b.probeExecMs)} + until seen ${s(b.pollMs)} + scheduling ${s(b.schedulingMs)}`,
+      `measured path, split: setup ${s(b.setupMs)} + start ${s(b.engineMs)} + until the passing probe ${s(b.probeWaitMs)} (late ${s(b.lateProbesMs)}) + probe exec ${s(b.probeExecMs)} + until seen ${s(b.pollMs)} + scheduling ${s(b.schedulingMs)}`,
     );
   }
   if (report.prediction) {

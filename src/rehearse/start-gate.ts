@@ -12,63 +12,48 @@ export function defaultStartConcurrency(ordering: string, cpus = availableParall
 }
 
 /**
- * Per agent, the longest path through it by `cost`, itself included, following `next` (its
- * dependents: the path ahead of it; its dependencies: the path up to and through it).
+ * At most `limit` pieces of work at once. Work queued with `run` goes first, highest priority
+ * first; work queued with `whenIdle` only when nothing queued with `run` waits.
  */
-export function longestPaths<Agent extends { name: string }>(
-  agents: Agent[],
-  next: (agent: Agent) => string[],
-  cost: (agent: Agent) => number,
-): Map<string, number> {
-  const byName = new Map(agents.map((agent) => [agent.name, agent]));
-  const memo = new Map<string, number>();
-  const visit = (name: string): number => {
-    const known = memo.get(name);
-    if (known !== undefined) return known;
-    const agent = byName.get(name)!;
-    const total = cost(agent) + Math.max(0, ...next(agent).map(visit));
-    memo.set(name, total);
-    return total;
-  };
-  for (const agent of agents) visit(agent.name);
-  return memo;
-}
-
-/** At most `limit` holders; waiters are served highest priority first. */
 export class StartGate {
   private active = 0;
-  private readonly waiting: { priority: number; grant: () => void }[] = [];
+  private readonly urgent: { priority: number; grant: () => void }[] = [];
+  private readonly idle: (() => void)[] = [];
+
   constructor(private readonly limit: number) {}
 
-  private acquire(priority: number): Promise<() => void> {
-    return new Promise((resolve) => {
-      const grant = (): void => {
-        this.active++;
-        let released = false;
-        resolve(() => {
-          if (released) return;
-          released = true;
-          this.active--;
-          this.next();
-        });
-      };
-      this.waiting.push({ priority, grant });
-      this.waiting.sort((a, b) => b.priority - a.priority);
-      this.next();
+  run<T>(priority: number, work: () => Promise<T>): Promise<T> {
+    return this.hold(work, (grant) => {
+      this.urgent.push({ priority, grant });
+      this.urgent.sort((a, b) => b.priority - a.priority);
     });
   }
 
-  async run<T>(priority: number, work: () => Promise<T>): Promise<T> {
-    const release = await this.acquire(priority);
+  whenIdle<T>(work: () => Promise<T>): Promise<T> {
+    return this.hold(work, (grant) => this.idle.push(grant));
+  }
+
+  private async hold<T>(work: () => Promise<T>, enqueue: (grant: () => void) => void): Promise<T> {
+    await new Promise<void>((grant) => {
+      enqueue(grant);
+      // What is asked for in this turn of the event loop (the dependents of an agent that just
+      // turned healthy) queues before the first is served, so the highest priority goes first.
+      setImmediate(() => this.next());
+    });
     try {
       return await work();
     } finally {
-      release();
+      this.active--;
+      this.next();
     }
   }
 
   private next(): void {
-    while (this.active < Math.max(1, this.limit) && this.waiting.length > 0)
-      this.waiting.shift()!.grant();
+    while (this.active < Math.max(1, this.limit)) {
+      const grant = this.urgent.shift()?.grant ?? this.idle.shift();
+      if (!grant) return;
+      this.active++;
+      grant();
+    }
   }
 }

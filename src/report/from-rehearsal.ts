@@ -7,7 +7,7 @@ import type { ReportAgent, ReportAgentState, ReportData } from "./model";
 
 /**
  * `cascade rehearse --report`: what ran, on the rehearsal's own clock (seconds since it
- * started). Bars from created to healthy (or to the failure), the planner's bounds with the
+ * started). Bars from started to healthy (or to the failure), the planner's bounds with the
  * rehearsal's timings, the measured critical path, and the seed's windows times the scale.
  */
 export function rehearsalReportData(report: RehearsalReport, fleet: Fleet, plan: Plan): ReportData {

@@ -64,7 +64,10 @@ export interface ReportAgent {
   gpu: boolean;
   /** Its declared dependencies, all of them (the graph may leave implied ones out). */
   dependsOn: string[];
-  /** The bar: created (or may start, for a plan) to healthy (or failed); absent when it never ran. */
+  /**
+   * The bar: started (a deploy: created; a plan: may start) to healthy (or failed); absent when
+   * it never ran.
+   */
   start?: number;
   end?: number;
   state: ReportAgentState;

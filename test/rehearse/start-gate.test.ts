@@ -1,34 +1,9 @@
 import assert from "node:assert/strict";
-import { defaultStartConcurrency, longestPaths, StartGate } from "../../src/rehearse/start-gate";
+import { defaultStartConcurrency, StartGate } from "../../src/rehearse/start-gate";
 
 describe("the rehearsal's start gate", () => {
-  // Registry -> Core -> Worker, Registry -> Helper; seconds to healthy per agent.
-  const agents = [
-    { name: "Registry", dependsOn: [], cost: 2 },
-    { name: "Core", dependsOn: ["Registry"], cost: 3 },
-    { name: "Worker", dependsOn: ["Core"], cost: 5 },
-    { name: "Helper", dependsOn: ["Registry"], cost: 1 },
-  ];
-  const dependents = (name: string) =>
-    agents.filter((agent) => agent.dependsOn.includes(name)).map((agent) => agent.name);
-
-  it("longest paths: ahead of an agent through its dependents, and up to it through its dependencies", () => {
-    const ahead = longestPaths(
-      agents,
-      (agent) => dependents(agent.name),
-      (agent) => agent.cost,
-    );
-    assert.deepEqual(Object.fromEntries(ahead), { Registry: 10, Core: 8, Worker: 5, Helper: 1 });
-    const through = longestPaths(
-      agents,
-      (agent) => agent.dependsOn,
-      (agent) => agent.cost,
-    );
-    assert.deepEqual(Object.fromEntries(through), { Registry: 2, Core: 5, Worker: 10, Helper: 3 });
-  });
-
-  it("serves the highest priority first, never more than its limit at once", async () => {
-    const gate = new StartGate(1);
+  /** Work that records its name once it runs, and how many ran at once. */
+  function recorder() {
     const order: string[] = [];
     let inFlight = 0;
     let most = 0;
@@ -39,19 +14,36 @@ describe("the rehearsal's start gate", () => {
       order.push(name);
       inFlight--;
     };
+    return { order, work, most: () => most };
+  }
+
+  it("serves what is asked for together highest priority first, never more than its limit", async () => {
+    const gate = new StartGate(1);
+    const { order, work, most } = recorder();
     await Promise.all([
-      gate.run(5, work("first, the gate was free")),
-      gate.run(0, work("create ahead")),
-      gate.run(1e12, work("start")),
-      gate.run(1e12 + 3, work("critical start")),
+      gate.whenIdle(work("create ahead")),
+      gate.run(1, work("start")),
+      gate.run(3, work("critical start")),
     ]);
-    assert.deepEqual(order, [
-      "first, the gate was free",
-      "critical start",
-      "start",
-      "create ahead",
-    ]);
-    assert.equal(most, 1);
+    assert.deepEqual(order, ["critical start", "start", "create ahead"]);
+    assert.equal(most(), 1);
+  });
+
+  it("work for when idle waits while any other is queued, even if queued after it", async () => {
+    const gate = new StartGate(1);
+    const { order, work } = recorder();
+    const first = gate.run(1, work("start"));
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = [gate.whenIdle(work("create ahead")), gate.run(0, work("later start"))];
+    await Promise.all([first, ...queued]);
+    assert.deepEqual(order, ["start", "later start", "create ahead"]);
+  });
+
+  it("runs up to its limit at once", async () => {
+    const gate = new StartGate(2);
+    const { work, most } = recorder();
+    await Promise.all(["a", "b", "c", "d"].map((name) => gate.run(0, work(name))));
+    assert.equal(most(), 2);
   });
 
   it("releases its place when the work fails", async () => {

@@ -77,7 +77,7 @@ function skeleton(data: ReportData): string {
 <section>
   <h2>Timeline</h2>
   <p class="legend">${legend}<br>
-    <span class="key bar"></span> created → healthy (a plan: may start → healthy at worst)
+    <span class="key bar"></span> started → healthy (a deploy: created → healthy; a plan: may start → healthy at worst)
     <span class="key window"></span> the seed's wave window
     <span class="key best">▲</span> planner best case <span class="key worst">|</span> planner worst case
     <span class="key critical"></span> ${escapeHtml(data.criticalPath.label)}: ${data.criticalPath.agents.map(escapeHtml).join(" → ")}
