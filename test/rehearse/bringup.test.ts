@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import { RehearsalAborted } from "../../src/rehearse/abort";
 import { bringUp, type BringUpResult } from "../../src/rehearse/bringup";
 import type { RehearsalAgent, RehearsalFleet } from "../../src/rehearse/specs";
+import { rehearsalAgent } from "../support/rehearsal-agent";
 
 /**
  * The bring-up's order against a fake engine that answers at once: what is created and started
@@ -68,15 +69,8 @@ function fakeDocker(engine: Engine): { docker: Docker; ops: Op[] } {
   return { docker: docker as unknown as Docker, ops };
 }
 
-const agent = (name: string, dependsOn: string[] = []): RehearsalAgent => ({
-  name,
-  resource: name,
-  group: "g",
-  wave: 1,
-  critical: true,
-  dependsOn,
-  inputs: { name, labels: [{ label: "cascade.agent", value: name }] },
-});
+const agent = (name: string, dependsOn: string[] = []): RehearsalAgent =>
+  rehearsalAgent(name, dependsOn, { name, labels: [{ label: "cascade.agent", value: name }] });
 
 function run(
   agents: RehearsalAgent[],

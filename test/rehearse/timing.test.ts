@@ -11,6 +11,7 @@ import {
   scaledTiming,
 } from "../../src/rehearse/scale";
 import type { ContainerInputs, RehearsalFleet } from "../../src/rehearse/specs";
+import { rehearsalAgent } from "../support/rehearsal-agent";
 
 /** The rehearsal's timing rules and its TTY view, without a Docker engine. */
 
@@ -22,15 +23,8 @@ const inputs = (interval: string, extra: Partial<ContainerInputs> = {}): Contain
 });
 
 /** A critical agent of wave 1 whose health check runs every `interval`. */
-const rehearsalAgent = (name: string, dependsOn: string[], interval = "10s") => ({
-  name,
-  resource: name,
-  group: "g",
-  wave: 1,
-  critical: true,
-  dependsOn,
-  inputs: inputs(interval),
-});
+const agent = (name: string, dependsOn: string[], interval = "10s") =>
+  rehearsalAgent(name, dependsOn, inputs(interval));
 
 const timeline = (
   agent: string,
@@ -75,12 +69,7 @@ describe("rehearsal timing", () => {
     );
     const fleet: RehearsalFleet = {
       stack: "s",
-      agents: [
-        rehearsalAgent("A", []),
-        rehearsalAgent("B", ["A"], "20s"),
-        rehearsalAgent("C", ["A"]),
-        rehearsalAgent("D", ["C"]),
-      ],
+      agents: [agent("A", []), agent("B", ["A"], "20s"), agent("C", ["A"]), agent("D", ["C"])],
       skipped: [],
     };
     assert.deepEqual(rehearsalBounds(fleet, 0.1).best, { ms: 3000, agents: ["A", "B"] });
@@ -90,7 +79,7 @@ describe("rehearsal timing", () => {
   it("the worst case uses the floored timings too, so it is never below the best case", () => {
     const fleet: RehearsalFleet = {
       stack: "s",
-      agents: [rehearsalAgent("A", []), rehearsalAgent("B", ["A"]), rehearsalAgent("C", ["B"])],
+      agents: [agent("A", []), agent("B", ["A"]), agent("C", ["B"])],
       skipped: [],
     };
     // Scale 0.01 with a 4.4 s floor: the planner's worst case merely scaled, 3 agents x (10 s +
