@@ -56,9 +56,9 @@ export interface RehearsalReport {
 /**
  * The measured critical path's time, split: `setupMs` before its first start request (volumes,
  * the seeder's upload); per agent `engineMs` from the start request until Docker started the
- * process (the start, and the create when it was not made ahead), `probeWaitMs` from the process start until the probe that passed
- * started (the bound's part: one interval when the first probe passes; more when probes were
- * late or failed), `probeExecMs` that probe's run (docker exec + the probe), `pollMs` until the
+ * process (the start, and the create when it was not made ahead), `probeWaitMs` from the
+ * process start until the probe that passed started (the bound's part: one interval when the
+ * first probe passes; more when probes were late or failed), `probeExecMs` that probe's run (docker exec + the probe), `pollMs` until the
  * rehearsal saw it healthy (by its health event, or its inspect when polling), `schedulingMs`
  * from a dependency healthy to the start request.
  */

@@ -43,7 +43,7 @@ export interface RehearseOptions {
   minIntervalMs?: number;
   /** Inspect each waiting container every pollMs instead of watching Docker's health events. */
   pollMs?: number;
-  /** Container creates and starts in flight at once; default by ordering (`defaultStartConcurrency`). */
+  /** Container creates and starts in flight at once; by default `defaultStartConcurrency`. */
   startConcurrency?: number;
   image?: string;
   /** Docker socket; default DOCKER_HOST (unix://) or /var/run/docker.sock. */

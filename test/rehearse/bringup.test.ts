@@ -23,7 +23,10 @@ interface Engine {
   onHealthy?: (agent: string) => void;
 }
 
-/** Just what the bring-up asks of Docker (pollMs set: inspects, no events); every agent healthy soon after its start. */
+/**
+ * Just what the bring-up asks of Docker (with pollMs set: inspects, no events); every agent
+ * healthy soon after its start.
+ */
 function fakeDocker(engine: Engine): { docker: Docker; ops: Op[] } {
   const ops: Op[] = [];
   const record = (op: Op["op"], agent: string) => ops.push({ op, agent, at: performance.now() });
