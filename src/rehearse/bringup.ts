@@ -177,8 +177,13 @@ class BringUpRun {
       ]),
     );
     this.gate = new StartGate(options.startConcurrency);
-    this.ahead = pathAhead(fleet, (agent) => firstPassingProbeMs(timing(agent)));
-    this.createOrder = createOrder(fleet, options, this.ahead);
+    const cost = (agent: RehearsalAgent) => firstPassingProbeMs(timing(agent));
+    this.ahead = pathAhead(fleet, cost);
+    const { agents: bounds } = rehearsalBounds(fleet, options.scale, options.minIntervalMs);
+    const expectedStart = new Map(
+      fleet.agents.map((agent) => [agent.name, bounds[agent.name].bestMs - cost(agent)]),
+    );
+    this.createOrder = createOrder(fleet, expectedStart, this.ahead);
   }
 
   async execute(): Promise<BringUpResult> {
@@ -380,15 +385,12 @@ function pathAhead(
 /** The order to create containers ahead in: by expected start, then longest path ahead first. */
 function createOrder(
   fleet: RehearsalFleet,
-  options: BringUpOptions,
+  expectedStart: Map<string, number>,
   ahead: Map<string, number>,
 ): RehearsalAgent[] {
-  const { agents } = rehearsalBounds(fleet, options.scale, options.minIntervalMs);
-  const expectedStart = (agent: RehearsalAgent): number =>
-    agents[agent.name].bestMs -
-    firstPassingProbeMs(scaledTiming(agent.inputs, options.scale, options.minIntervalMs));
+  const by = (times: Map<string, number>, agent: RehearsalAgent): number => times.get(agent.name)!;
   return [...fleet.agents].sort(
-    (a, b) => expectedStart(a) - expectedStart(b) || ahead.get(b.name)! - ahead.get(a.name)!,
+    (a, b) => by(expectedStart, a) - by(expectedStart, b) || by(ahead, b) - by(ahead, a),
   );
 }
 
