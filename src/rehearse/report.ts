@@ -58,9 +58,9 @@ export interface RehearsalReport {
  * the seeder's upload); per agent `engineMs` from the start request until Docker started the
  * process (the start, and the create when it was not made ahead), `probeWaitMs` from the
  * process start until the probe that passed started (the bound's part: one interval when the
- * first probe passes; more when probes were late or failed), `probeExecMs` that probe's run (docker exec + the probe), `pollMs` until the
- * rehearsal saw it healthy (by its health event, or its inspect when polling), `schedulingMs`
- * from a dependency healthy to the start request.
+ * first probe passes; more when probes were late or failed), `probeExecMs` that probe's run
+ * (docker exec + the probe), `pollMs` until the rehearsal saw it healthy (by its health event,
+ * or its inspect when polling), `schedulingMs` from a dependency healthy to the start request.
  */
 export interface PathBreakdown {
   setupMs: number;

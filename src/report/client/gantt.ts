@@ -12,8 +12,9 @@ import {
 
 /**
  * The timeline: one row per agent, grouped under a header row per wave; one bar per agent from
- * its start (a deploy: its create) to healthy; the seed's wave window as a band behind each wave's rows; the planner's
- * best and worst case as ticks per agent and as lines across; the critical path outlined.
+ * its start (a deploy: its create) to healthy; the seed's wave window as a band behind each
+ * wave's rows; the planner's best and worst case as ticks per agent and as lines across; the
+ * critical path outlined.
  */
 
 export const ROW_HEIGHT = 20;
